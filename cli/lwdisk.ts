@@ -1,0 +1,91 @@
+// lwdisk: parse flags, dispatch to one command module (loaded lazily), map typed errors to the
+// documented exit codes (0 ok, 1 failure, 2 usage, 3 refused) and print one line on failure.
+import type { Argv } from 'yargs';
+import { describeError, exitCodeOf, LwdiskError } from '../lib/errors.js';
+import { parseSize } from '../lib/size.js';
+
+declare const __LWDISK_VERSION__: string | undefined;
+export const VERSION = typeof __LWDISK_VERSION__ === 'string' ? __LWDISK_VERSION__ : '0.0.0-dev';
+
+/** The command's exit code, set by handlers (yargs handlers cannot return one). */
+let exitCode = 0;
+
+const EPILOG = 'Exit status: 0 success, 1 failure, 2 usage error, 3 refused for safety. Docs: docs/ in the package.';
+
+const sizeOption = (name: string) => (value: unknown): number | undefined => {
+  if (value === undefined) return undefined;
+  try {
+    return parseSize(String(value));
+  } catch (err) {
+    throw new LwdiskError('ELWD_USAGE', `--${name}`, (err as Error).message);
+  }
+};
+
+/** Collect repeatable `--devices A B --devices C` into one flat list. */
+const flatList = (value: unknown): string[] => (value === undefined ? [] : ([] as unknown[]).concat(value).flat().map(String));
+
+function defineCommands(y: Argv): Argv {
+  return y
+    .command(
+      'scan [paths..]',
+      'List disks and partitions with what is on them (read-only)',
+      (c) => c.positional('paths', { type: 'string', array: true, describe: 'block devices or image files (default: every whole disk)' }).option('json', { type: 'boolean', default: false, describe: 'print JSON (schema 1)' }),
+      async (a) => {
+        const { run } = await import('./commands/scan.js');
+        exitCode = await run({ paths: flatList(a.paths), json: !!a.json });
+      },
+    )
+    .command(
+      'inspect <path>',
+      'Show every structure field by field: MBR, both GPT headers, entries, superblocks, problems',
+      (c) =>
+        c
+          .positional('path', { type: 'string', demandOption: true })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+          .option('check', { type: 'boolean', default: false, describe: 'exit 1 when any problem is found' }),
+      async (a) => {
+        const { run } = await import('./commands/inspect.js');
+        exitCode = await run({ path: String(a.path), json: !!a.json, check: !!a.check });
+      },
+    );
+}
+
+async function main(argv: string[]): Promise<number> {
+  // Fast path: no flag parser needed to print the version.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { default: yargs } = await import('yargs');
+  const parser = defineCommands(
+    yargs(argv)
+      .scriptName('lwdisk')
+      .usage('lwdisk <command> [options]\n\nThe Lightwhale disk toolkit: claim, partition, format and mount the persistent data layer.')
+      .strict()
+      .demandCommand(1, 'a command is required')
+      .recommendCommands()
+      .completion('completion', 'Print a shell completion script (bash/zsh)')
+      .help()
+      .alias('h', 'help')
+      .version(VERSION)
+      .epilog(EPILOG)
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new LwdiskError('ELWD_USAGE', 'usage', `${msg} (see lwdisk --help)`);
+      }),
+  );
+  await parser.parseAsync();
+  return exitCode;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    if (process.env.LWDISK_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`lwdisk: ${describeError(err)}\n`);
+    return exitCodeOf(err);
+  }
+}
+

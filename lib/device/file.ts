@@ -1,0 +1,142 @@
+// BlockDevice over a Node FileHandle: regular image files and block devices.
+// Buffered I/O plus fsync (O_DIRECT does not work with Node's unaligned buffers); positions are
+// checked to be safe integers before every call; block devices are opened O_EXCL for writing.
+import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { LwdiskError, fromSystemError } from '../errors.js';
+import { splitDev, sysBlockByDev, type MajorMinor, type SysBlock } from '../system/sysfs.js';
+import { type BlockDevice, type DeviceKind, checkRange, ioStats } from './block-device.js';
+import { faultPoint } from './fault.js';
+
+export interface OpenOptions {
+  /** Open for writing (O_RDWR, plus O_EXCL on block devices). */
+  write?: boolean;
+}
+
+/** What a path is, without opening it (opening a FIFO would block). */
+export interface PathFacts {
+  path: string;
+  kind: DeviceKind;
+  size: number;
+  dev: MajorMinor | null;
+  /** st_dev:st_ino of the path, identifying image files for locks. */
+  inode: string;
+  sys: SysBlock | null;
+}
+
+export async function statPath(path: string): Promise<PathFacts> {
+  let st;
+  try {
+    st = await stat(path, { bigint: true });
+  } catch (err) {
+    throw fromSystemError(err, path, 'stat');
+  }
+  const inode = `${st.dev}:${st.ino}`;
+  if (st.isDirectory()) throw new LwdiskError('ELWD_NOT_A_DEVICE', path, 'is a directory');
+  if (st.isFile()) {
+    const size = Number(st.size);
+    return { path, kind: 'image', size, dev: null, inode, sys: null };
+  }
+  if (st.isBlockDevice()) {
+    const dev = splitDev(st.rdev);
+    const sys = sysBlockByDev(dev);
+    if (!sys) throw new LwdiskError('ELWD_NOT_FOUND', path, `the kernel has no block device ${dev.major}:${dev.minor} in /sys`);
+    return { path, kind: sys.isPartition ? 'partition' : 'disk', size: sys.size, dev, inode, sys };
+  }
+  const what = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isSocket() ? 'a socket' : 'not a regular file';
+  throw new LwdiskError('ELWD_NOT_A_DEVICE', path, `is ${what}, not a block device or image file`);
+}
+
+export class FileDevice implements BlockDevice {
+  readonly path: string;
+  readonly kind: DeviceKind;
+  readonly size: number;
+  readonly sectorSize: number;
+  readonly sectorSizeKnown: boolean;
+  readonly writable: boolean;
+  readonly facts: PathFacts;
+  private handle: FileHandle | null;
+
+  private constructor(facts: PathFacts, handle: FileHandle, writable: boolean) {
+    this.facts = facts;
+    this.path = facts.path;
+    this.kind = facts.kind;
+    this.size = facts.size;
+    this.sectorSize = facts.sys?.logicalBlockSize ?? 512;
+    this.sectorSizeKnown = facts.sys !== null;
+    this.writable = writable;
+    this.handle = handle;
+  }
+
+  static async open(path: string, options: OpenOptions = {}): Promise<FileDevice> {
+    const facts = await statPath(path);
+    const block = facts.kind !== 'image';
+    let flags = options.write ? constants.O_RDWR : constants.O_RDONLY;
+    if (options.write && block) flags |= constants.O_EXCL;
+    if (!options.write) flags |= constants.O_NONBLOCK; // never hang on a path that changed under us
+    let handle: FileHandle;
+    try {
+      handle = await open(path, flags);
+    } catch (err) {
+      throw fromSystemError(err, path, options.write ? 'opening for writing' : 'opening');
+    }
+    // The path must still be what we looked at.
+    const st = await handle.stat({ bigint: true });
+    if (`${st.dev}:${st.ino}` !== facts.inode) {
+      await handle.close();
+      throw new LwdiskError('ELWD_CHANGED', path, 'changed while being opened');
+    }
+    return new FileDevice(facts, handle, !!options.write);
+  }
+
+  private fh(): FileHandle {
+    if (!this.handle) throw new LwdiskError('ELWD_IO', this.path, 'device already closed');
+    return this.handle;
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    checkRange(this.path, offset, length, null);
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    ioStats.reads++;
+    try {
+      while (done < length) {
+        const { bytesRead } = await this.fh().read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+    } catch (err) {
+      throw fromSystemError(err, this.path, `reading ${length} bytes at ${offset}`);
+    }
+    ioStats.bytesRead += done;
+    return done === length ? buf : buf.subarray(0, done);
+  }
+
+  async write(offset: number, data: Uint8Array, what: string): Promise<void> {
+    if (!this.writable) throw new LwdiskError('ELWD_IO', this.path, 'not opened for writing');
+    checkRange(this.path, offset, data.length, this.size);
+    faultPoint('write', `${what} @${offset}+${data.length} ${this.path}`);
+    let done = 0;
+    try {
+      while (done < data.length) {
+        const { bytesWritten } = await this.fh().write(data, done, data.length - done, offset + done);
+        if (bytesWritten === 0) throw new LwdiskError('ELWD_IO', this.path, `short write of ${what}`);
+        done += bytesWritten;
+      }
+      await this.fh().sync();
+    } catch (err) {
+      throw fromSystemError(err, this.path, `writing ${what} at ${offset}`);
+    }
+    ioStats.writes++;
+    ioStats.syncs++;
+    ioStats.bytesWritten += data.length;
+    const back = await this.read(offset, data.length);
+    if (!back.equals(data)) throw new LwdiskError('ELWD_READBACK', this.path, `${what} at ${offset} did not read back as written`);
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = null;
+    if (h) await h.close();
+  }
+}
