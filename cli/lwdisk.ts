@@ -47,7 +47,80 @@ function defineCommands(y: Argv): Argv {
         const { run } = await import('./commands/inspect.js');
         exitCode = await run({ path: String(a.path), json: !!a.json, check: !!a.check });
       },
+    )
+    .command(
+      'mark <device>',
+      'Write the magic header so the next boot claims the disk (replaces `echo ... | dd`)',
+      (c) => writeOptions(c.positional('device', { type: 'string', demandOption: true, describe: 'whole disk (or image file)' })).option('force', { type: 'boolean', default: false, describe: 'mark even a disk that holds a partition table or filesystem (never one in use)' }),
+      async (a) => {
+        const { runMark } = await import('./commands/mark.js');
+        exitCode = await runMark({ device: String(a.device), dryRun: !!a['dry-run'], yes: !!a.yes, force: !!a.force, json: !!a.json });
+      },
+    )
+    .command(
+      'unmark <device>',
+      'Remove a magic header',
+      (c) => writeOptions(c.positional('device', { type: 'string', demandOption: true })),
+      async (a) => {
+        const { runUnmark } = await import('./commands/mark.js');
+        exitCode = await runUnmark({ device: String(a.device), dryRun: !!a['dry-run'], yes: !!a.yes, force: false, json: !!a.json });
+      },
+    )
+    .command(
+      'partition <device>',
+      'Write the Lightwhale GPT: lightwhale-swap at 1 MiB, lightwhale-data over the rest',
+      (c) =>
+        writeOptions(c.positional('device', { type: 'string', demandOption: true }))
+          .option('swap-size', { type: 'string', describe: 'swap partition size (512, 64M, 1G; default min(1G, disk/8))' })
+          .option('no-swap', { type: 'boolean', describe: 'no swap partition' })
+          .option('sector-size', { type: 'number', choices: [512, 4096], describe: 'logical sector size for image files (block devices: the kernel\'s)' })
+          .option('force', { type: 'boolean', default: false, describe: 'partition a disk without the magic header (never one in use)' })
+          .conflicts('swap-size', 'no-swap'),
+      async (a) => {
+        const { run } = await import('./commands/partition.js');
+        exitCode = await run({
+          device: String(a.device),
+          swapSize: sizeOption('swap-size')(a['swap-size']),
+          noSwap: !!a['no-swap'],
+          sectorSize: a['sector-size'] as number | undefined,
+          dryRun: !!a['dry-run'],
+          yes: !!a.yes,
+          force: !!a.force,
+          json: !!a.json,
+        });
+      },
+    )
+    .command(
+      'mkswap <path>',
+      'Write a Linux swap v1 header natively',
+      (c) =>
+        writeOptions(c.positional('path', { type: 'string', demandOption: true }))
+          .option('label', { type: 'string', default: '', describe: 'swap label (at most 15 bytes)' })
+          .option('uuid', { type: 'string', describe: 'swap UUID (default: random)' })
+          .option('page-size', { type: 'number', describe: 'page size of the kernel that will use it (default: this kernel\'s)' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite a filesystem or partition table (never one in use)' }),
+      async (a) => {
+        const { run } = await import('./commands/mkswap.js');
+        exitCode = await run({
+          path: String(a.path),
+          label: String(a.label),
+          uuid: a.uuid === undefined ? undefined : String(a.uuid),
+          pageSize: a['page-size'] as number | undefined,
+          dryRun: !!a['dry-run'],
+          yes: !!a.yes,
+          force: !!a.force,
+          json: !!a.json,
+        });
+      },
     );
+}
+
+/** Options every write command shares. */
+function writeOptions<T>(c: Argv<T>) {
+  return c
+    .option('dry-run', { type: 'boolean', default: false, describe: 'show what would be written; write nothing' })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'do not ask for confirmation' })
+    .option('json', { type: 'boolean', default: false, describe: 'print what was written as JSON' });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -60,6 +133,7 @@ async function main(argv: string[]): Promise<number> {
   const parser = defineCommands(
     yargs(argv)
       .scriptName('lwdisk')
+      .parserConfiguration({ 'boolean-negation': false })
       .usage('lwdisk <command> [options]\n\nThe Lightwhale disk toolkit: claim, partition, format and mount the persistent data layer.')
       .strict()
       .demandCommand(1, 'a command is required')

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PathFacts } from './device/file.js';
+import { LwdiskError } from './errors.js';
 import type { ProbeContext } from './probe.js';
 import { type MountEntry, readMountinfo, readSwaps } from './system/proc.js';
 import { defaultDiskNames, devText, kernelPartitions, type SysBlock, splitDev } from './system/sysfs.js';
@@ -112,3 +113,33 @@ export function probeContextFor(facts: PathFacts, host: HostFacts, extra: Partia
 
 /** Default device paths for `scan`/`boot` without PATHs: whole disks matching SPEC's names. */
 export const defaultDevicePaths = (): string[] => defaultDiskNames().map((n) => `/dev/${n}`);
+
+export interface ExpectedPartition {
+  number: number;
+  start: number;
+  size: number;
+}
+
+/**
+ * Wait (bounded) until the kernel has every expected partition of `diskName` at the expected place
+ * and its /dev node exists. Returns the node paths by number; throws ELWD_TIMEOUT naming what is missing.
+ */
+export async function waitForPartitions(diskName: string, expected: ExpectedPartition[], timeoutMs: number): Promise<Map<number, string>> {
+  const deadline = Date.now() + timeoutMs;
+  let missing: string[] = [];
+  for (;;) {
+    const parts = kernelPartitions(diskName);
+    const found = new Map<number, string>();
+    missing = [];
+    for (const e of expected) {
+      const p = parts.find((x) => x.partitionNumber === e.number);
+      if (!p) missing.push(`partition ${e.number} unknown to the kernel`);
+      else if (p.start !== e.start || p.size !== e.size) missing.push(`partition ${e.number} at ${p.start}+${p.size}, expected ${e.start}+${e.size}`);
+      else if (!existsSync(`/dev/${p.name}`)) missing.push(`/dev/${p.name} missing`);
+      else found.set(e.number, `/dev/${p.name}`);
+    }
+    if (!missing.length) return found;
+    if (Date.now() >= deadline) throw new LwdiskError('ELWD_TIMEOUT', `/dev/${diskName}`, `partition nodes did not appear within ${timeoutMs} ms: ${missing.join('; ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -41,3 +41,36 @@ export class RecordingDevice implements BlockDevice {
     await this.inner.close();
   }
 }
+
+/** Forwards every call to a real device and keeps the list of writes (what a real run prints). */
+export class TracingDevice implements BlockDevice {
+  readonly path: string;
+  readonly kind: DeviceKind;
+  readonly size: number;
+  readonly sectorSize: number;
+  readonly sectorSizeKnown: boolean;
+  readonly writable: boolean;
+  readonly writes: WriteRecord[] = [];
+
+  constructor(private readonly inner: BlockDevice) {
+    this.path = inner.path;
+    this.kind = inner.kind;
+    this.size = inner.size;
+    this.sectorSize = inner.sectorSize;
+    this.sectorSizeKnown = inner.sectorSizeKnown;
+    this.writable = inner.writable;
+  }
+
+  read(offset: number, length: number): Promise<Buffer> {
+    return this.inner.read(offset, length);
+  }
+
+  async write(offset: number, data: Uint8Array, what: string): Promise<void> {
+    await this.inner.write(offset, data, what);
+    this.writes.push({ path: this.path, offset, length: data.length, what });
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
