@@ -112,6 +112,30 @@ function defineCommands(y: Argv): Argv {
           json: !!a.json,
         });
       },
+    )
+    .command(
+      'boot',
+      'The persistence step: find or create the data filesystem, mount it and the overlays',
+      (c) =>
+        c
+          .option('devices', { type: 'string', array: true, describe: 'disks (or, with --dry-run, image files) it may look at; default: as scan' })
+          .option('root', { type: 'string', describe: 'prefix every mount point and overlay path with DIR' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; write and mount nothing' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the plan (and result) as JSON' })
+          .option('no-swap', { type: 'boolean', default: false, describe: 'no swap partition, no swapon' }),
+      async (a) => {
+        const { run } = await import('./commands/boot.js');
+        exitCode = await run({ devices: flatList(a.devices), root: a.root === undefined ? undefined : String(a.root), dryRun: !!a['dry-run'], json: !!a.json, noSwap: !!a['no-swap'] });
+      },
+    )
+    .command(
+      'status',
+      'Is persistence active: persistent, degraded or volatile',
+      (c) => c.option('json', { type: 'boolean', default: false, describe: 'print JSON' }).option('root', { type: 'string', describe: 'the root boot used (--root)' }),
+      async (a) => {
+        const { run } = await import('./commands/status.js');
+        exitCode = await run({ root: a.root === undefined ? undefined : String(a.root), json: !!a.json });
+      },
     );
 }
 

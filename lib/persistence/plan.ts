@@ -1,0 +1,410 @@
+// Boot step, decided: scan results + mountinfo → a plain Plan (what will be done and why).
+// Pure: no I/O. `apply.ts` carries it out; `--dry-run` prints it. SPEC "The boot step" 1–7.
+import { defaultSwapSize, type LightwhaleLayout, planLayout } from '../layout.js';
+import type { DeviceModel, PartitionModel } from '../model.js';
+import {
+  DATA_LABEL,
+  DATA_MOUNT,
+  DOCKER_DIR,
+  OVERLAY_DIRS,
+  OVERLAY_LOWER_ROOT,
+  SNAPSHOTS_DIR,
+  STATE_DIR,
+  SUBVOL_DATA,
+  SUBVOL_SNAPSHOTS,
+  SUBVOL_STATE,
+} from '../names.js';
+import type { MountEntry } from '../system/proc.js';
+import { LwdiskError } from '../errors.js';
+
+export const PLAN_SCHEMA = 1;
+
+export type Mode = 'persistent' | 'degraded' | 'volatile';
+export type ActionState = 'planned' | 'present' | 'done' | 'skipped' | 'failed';
+
+/** A partition by disk and number; `path` is the /dev node when the kernel has one. */
+export interface PartitionRef {
+  disk: string;
+  number: number;
+  path: string | null;
+  start: number;
+  size: number;
+}
+
+export interface Member {
+  path: string;
+  devid: number | null;
+}
+
+export interface DataFilesystem {
+  /** null for one that this boot creates. */
+  uuid: string | null;
+  label: string;
+  create: boolean;
+  members: Member[];
+  numDevices: number;
+  missingDevices: number;
+  generation: number | null;
+  /** Profiles of a filesystem this boot creates. */
+  profile: { data: string; metadata: string } | null;
+}
+
+export interface Claim {
+  disk: string;
+  size: number;
+  sectorSize: number;
+  layout: LightwhaleLayout;
+}
+
+export interface MountAction {
+  step: 6 | 7;
+  kind: 'subvolume' | 'tmpfs' | 'state-dir' | 'bind' | 'overlay';
+  target: string;
+  source: string;
+  fstype: string;
+  options: string[];
+  /** Subvolume name for kind 'subvolume'. */
+  subvolume?: string;
+  state: ActionState;
+  detail?: string;
+}
+
+export interface SwapAction {
+  device: string | PartitionRef;
+  state: ActionState;
+  detail?: string;
+}
+
+export interface Plan {
+  schema: typeof PLAN_SCHEMA;
+  root: string;
+  dryRun: boolean;
+  devices: string[];
+  unreadable: Array<{ path: string; error: string }>;
+  /** What the disks ask for: persistent, degraded, or volatile. */
+  mode: Mode;
+  dataFilesystem: DataFilesystem | null;
+  ignoredFilesystems: Array<{ uuid: string; members: string[]; reason: string }>;
+  claims: Claim[];
+  skipped: Array<{ path: string; reason: string }>;
+  formatSwap: PartitionRef[];
+  formatData: PartitionRef[];
+  mounts: MountAction[];
+  swap: SwapAction[];
+  swapDisabled: string | null;
+  dockerDir: string;
+  warnings: string[];
+  /** One line per step: what was found, what will be done, why. */
+  steps: string[];
+}
+
+export interface PlanInput {
+  devices: DeviceModel[];
+  unreadable: Array<{ path: string; error: string }>;
+  mounts: MountEntry[];
+  /** Absolute, canonical; '' for the real root. */
+  root: string;
+  dryRun: boolean;
+  /** Why swap is off (--no-swap, noswap on the kernel command line), or null. */
+  noSwap: string | null;
+}
+
+/** Data/metadata profiles by number of data partitions (SPEC step 5). */
+export function profileFor(n: number): { data: string; metadata: string } {
+  if (n <= 1) return { data: 'single', metadata: 'dup' };
+  if (n === 2) return { data: 'raid1', metadata: 'raid1' };
+  if (n === 3) return { data: 'raid1', metadata: 'raid1c3' };
+  return { data: 'raid1', metadata: 'raid1c4' };
+}
+
+export const rooted = (root: string, path: string): string => (root ? `${root.replace(/\/+$/, '')}${path}` : path);
+
+const partLabel = (disk: string, p: { number: number; path: string | null }): string => p.path ?? `${disk} partition ${p.number}`;
+
+const refOf = (d: DeviceModel, p: PartitionModel): PartitionRef => ({ disk: d.path, number: p.number, path: p.path, start: p.start, size: p.size });
+
+interface Candidate {
+  uuid: string;
+  members: Array<{ path: string; devid: number | null; generation: number }>;
+  numDevices: number;
+}
+
+/** Every btrfs labelled lightwhale-data outside magic disks (whole disks and partitions). */
+function findDataFilesystems(devices: DeviceModel[]): Map<string, Candidate> {
+  const byUuid = new Map<string, Candidate>();
+  const add = (path: string, fs: NonNullable<DeviceModel['filesystem']>): void => {
+    if (fs.type !== 'btrfs' || fs.label !== DATA_LABEL || !fs.uuid) return;
+    const c = byUuid.get(fs.uuid) ?? { uuid: fs.uuid, members: [], numDevices: fs.numDevices ?? 1 };
+    if (!c.members.some((m) => m.path === path)) c.members.push({ path, devid: fs.devid ?? null, generation: fs.generation ?? 0 });
+    c.numDevices = Math.max(c.numDevices, fs.numDevices ?? 1);
+    byUuid.set(fs.uuid, c);
+  };
+  for (const d of devices) {
+    if (d.magic) continue; // the magic header asks for a fresh start and wins over stale content
+    if (d.role === 'data-filesystem' && d.filesystem && d.otherSignatures.length === 0) add(d.path, d.filesystem);
+    for (const p of d.table?.partitions ?? []) {
+      if (p.role === 'data-filesystem' && p.filesystem && p.problems.every((x) => !/past the end|overlaps|start LBA/.test(x))) add(p.path ?? `${d.path}#${p.number}`, p.filesystem);
+    }
+  }
+  return byUuid;
+}
+
+const presentCount = (c: Candidate): number => new Set(c.members.map((m) => m.devid ?? m.path)).size;
+const missingOf = (c: Candidate): number => Math.max(0, c.numDevices - presentCount(c));
+const newest = (c: Candidate): number => Math.max(...c.members.map((m) => m.generation));
+
+/** Complete filesystems first, then the highest generation, then the UUID (deterministic). */
+export function chooseDataFilesystem(cands: Candidate[]): Candidate[] {
+  return [...cands].sort((a, b) => missingOf(a) - missingOf(b) || newest(b) - newest(a) || a.uuid.localeCompare(b.uuid));
+}
+
+const findMount = (mounts: MountEntry[], target: string): MountEntry | undefined => [...mounts].reverse().find((m) => m.target === target);
+
+export function buildPlan(input: PlanInput): Plan {
+  const { devices, root, mounts } = input;
+  const warnings: string[] = [];
+  const steps: string[] = [];
+  const skipped: Plan['skipped'] = [];
+  const plan: Plan = {
+    schema: PLAN_SCHEMA,
+    root,
+    dryRun: input.dryRun,
+    devices: devices.map((d) => d.path),
+    unreadable: input.unreadable,
+    mode: 'volatile',
+    dataFilesystem: null,
+    ignoredFilesystems: [],
+    claims: [],
+    skipped,
+    formatSwap: [],
+    formatData: [],
+    mounts: [],
+    swap: [],
+    swapDisabled: input.noSwap,
+    dockerDir: rooted(root, `${STATE_DIR}/${DOCKER_DIR}`),
+    warnings,
+    steps,
+  };
+  for (const u of input.unreadable) warnings.push(`${u.path} could not be read: ${u.error}`);
+
+  // Step 1: the data filesystem.
+  const cands = chooseDataFilesystem([...findDataFilesystems(devices).values()]);
+  let data: DataFilesystem | null = null;
+  if (cands.length) {
+    const [best, ...rest] = cands as [Candidate, ...Candidate[]];
+    for (const c of rest) {
+      const reason = `another ${DATA_LABEL} filesystem was chosen (${best.uuid}: ${missingOf(best) === 0 ? 'complete' : `${missingOf(best)} missing`}, generation ${newest(best)})`;
+      plan.ignoredFilesystems.push({ uuid: c.uuid, members: c.members.map((m) => m.path), reason });
+      warnings.push(`two filesystems are labelled ${DATA_LABEL}: using ${best.uuid}, ignoring ${c.uuid} on ${c.members.map((m) => m.path).join(', ')}`);
+    }
+    data = {
+      uuid: best.uuid,
+      label: DATA_LABEL,
+      create: false,
+      members: best.members.map(({ path, devid }) => ({ path, devid })).sort((a, b) => (a.devid ?? 0) - (b.devid ?? 0)),
+      numDevices: best.numDevices,
+      missingDevices: missingOf(best),
+      generation: newest(best),
+      profile: null,
+    };
+    if (data.missingDevices > 0) warnings.push(`DEGRADED: data filesystem ${best.uuid} has ${data.missingDevices} of ${best.numDevices} devices missing; mounting degraded`);
+    steps.push(`step 1: found data filesystem ${best.uuid} on ${data.members.map((m) => m.path).join(', ')}${data.missingDevices ? ` (${data.missingDevices} of ${data.numDevices} devices MISSING)` : ''}`);
+  } else {
+    steps.push(`step 1: no ${DATA_LABEL} filesystem on ${devices.length} device${devices.length === 1 ? '' : 's'} looked at`);
+  }
+
+  // Step 2 and 3: magic disks, claimed when there is no data filesystem.
+  const magic = devices.filter((d) => d.magic && d.kind !== 'partition');
+  for (const d of devices.filter((x) => x.magic && x.kind === 'partition')) skipped.push({ path: d.path, reason: 'magic header on a partition, not a whole disk: ignored' });
+  if (data) {
+    for (const d of magic) {
+      skipped.push({ path: d.path, reason: `magic disk not claimed: data filesystem ${data.uuid} exists` });
+      warnings.push(`magic disk ${d.path} left alone: a ${DATA_LABEL} filesystem already exists (remove the magic with \`lwdisk unmark\`, or add the disk to the filesystem by hand)`);
+    }
+    steps.push(magic.length ? `step 2: ${magic.length} magic disk(s) ignored: a data filesystem exists` : 'step 2: skipped: a data filesystem exists');
+    steps.push('step 3: skipped: a data filesystem exists');
+  } else {
+    steps.push(magic.length ? `step 2: found magic disk${magic.length > 1 ? 's' : ''} ${magic.map((d) => d.path).join(', ')}` : 'step 2: no magic disks');
+    const claimed: string[] = [];
+    for (const d of magic) {
+      if (d.inUse) {
+        skipped.push({ path: d.path, reason: `magic disk in use (${d.inUseReasons.join('; ')}): not claimed` });
+        warnings.push(`magic disk ${d.path} is in use (${d.inUseReasons.join('; ')}): not claimed`);
+        continue;
+      }
+      try {
+        const swapSize = input.noSwap ? 0 : defaultSwapSize(d.size);
+        const layout = planLayout(d.path, d.size, d.sectorSize, swapSize);
+        plan.claims.push({ disk: d.path, size: d.size, sectorSize: d.sectorSize, layout });
+        claimed.push(d.path);
+      } catch (err) {
+        const why = err instanceof LwdiskError ? err.why : String(err);
+        skipped.push({ path: d.path, reason: `magic disk not claimed: ${why}` });
+        warnings.push(`magic disk ${d.path} not claimed: ${why}`);
+      }
+    }
+    steps.push(magic.length ? (claimed.length ? `step 3: will partition ${claimed.join(', ')} (swap + data)` : 'step 3: no magic disk can be claimed') : 'step 3: nothing to partition');
+  }
+
+  // Step 4: blank magic partitions (on non-magic disks, plus those step 3 creates).
+  if (!data) {
+    const claimedSet = new Set(plan.claims.map((c) => c.disk));
+    for (const d of devices) {
+      if (d.magic || claimedSet.has(d.path)) continue;
+      for (const p of d.table?.partitions ?? []) {
+        const magicRole = p.role === 'magic-data-partition' || p.role === 'magic-swap-partition';
+        const hasName = p.name === 'lightwhale-data' || p.name === 'lightwhale-swap';
+        if (!magicRole && !hasName) continue;
+        const label = partLabel(d.path, p);
+        if (p.filesystem || p.otherSignatures.length) {
+          if (hasName && p.role === 'foreign') skipped.push({ path: label, reason: `magic partition holds ${[p.filesystem?.type, ...p.otherSignatures].filter(Boolean).join(', ')}: left alone` });
+          continue;
+        }
+        if (p.problems.length) {
+          skipped.push({ path: label, reason: `magic partition not formatted: ${p.problems.join('; ')}` });
+          warnings.push(`magic partition ${label} not formatted: ${p.problems.join('; ')}`);
+          continue;
+        }
+        if (p.inUse) {
+          skipped.push({ path: label, reason: 'magic partition in use: not formatted' });
+          continue;
+        }
+        if (d.kind === 'disk' && !p.path) {
+          skipped.push({ path: label, reason: 'the kernel has no node for this partition' });
+          warnings.push(`magic partition ${label} has no /dev node: not formatted`);
+          continue;
+        }
+        (p.role === 'magic-data-partition' ? plan.formatData : plan.formatSwap).push(refOf(d, p));
+      }
+    }
+    for (const c of plan.claims) {
+      const ref = (p: LightwhaleLayout['data']): PartitionRef => ({ disk: c.disk, number: p.number, path: null, start: p.start, size: p.size });
+      if (c.layout.swap) plan.formatSwap.push(ref(c.layout.swap));
+      plan.formatData.push(ref(c.layout.data));
+    }
+    if (plan.formatData.length === 0) {
+      if (plan.formatSwap.length) skipped.push(...plan.formatSwap.map((p) => ({ path: partLabel(p.disk, p), reason: 'blank magic swap partition without a blank data partition: left for a later claim' })));
+      plan.formatSwap = [];
+      steps.push('step 4: no blank magic data partition');
+    } else {
+      steps.push(`step 4: blank magic partitions: data ${plan.formatData.map((p) => partLabel(p.disk, p)).join(', ')}${plan.formatSwap.length ? `; swap ${plan.formatSwap.map((p) => partLabel(p.disk, p)).join(', ')}` : ''}`);
+    }
+  } else {
+    steps.push('step 4: skipped: a data filesystem exists');
+  }
+
+  // Step 5: the new filesystem.
+  if (!data && plan.formatData.length) {
+    const profile = profileFor(plan.formatData.length);
+    data = {
+      uuid: null,
+      label: DATA_LABEL,
+      create: true,
+      members: plan.formatData.map((p, i) => ({ path: partLabel(p.disk, p), devid: i + 1 })),
+      numDevices: plan.formatData.length,
+      missingDevices: 0,
+      generation: null,
+      profile,
+    };
+    steps.push(`step 5: will make btrfs ${DATA_LABEL} (data ${profile.data}, metadata ${profile.metadata}) on ${data.members.map((m) => m.path).join(', ')}${plan.formatSwap.length ? ` and swap on ${plan.formatSwap.map((p) => partLabel(p.disk, p)).join(', ')}` : ''}`);
+  } else {
+    steps.push(data ? 'step 5: skipped: a data filesystem exists' : 'step 5: nothing to format');
+  }
+  plan.dataFilesystem = data;
+  plan.mode = data ? (data.missingDevices > 0 ? 'degraded' : 'persistent') : 'volatile';
+
+  // Step 6: mounts and swap.
+  const dataTarget = rooted(root, DATA_MOUNT);
+  const stateTarget = rooted(root, STATE_DIR);
+  const existing = findMount(mounts, dataTarget);
+  if (data) {
+    const subvols: Array<[string, string]> = [
+      [SUBVOL_DATA, dataTarget],
+      [SUBVOL_STATE, stateTarget],
+      [SUBVOL_SNAPSHOTS, rooted(root, SNAPSHOTS_DIR)],
+    ];
+    for (const [subvol, target] of subvols) {
+      const m = findMount(mounts, target);
+      let state: ActionState = 'planned';
+      let detail: string | undefined;
+      if (m) {
+        const same = m.fstype === 'btrfs' && m.root === `/${subvol}`;
+        state = same ? 'present' : 'skipped';
+        detail = same ? `already mounted from ${m.source}` : `${target} already has a ${m.fstype} mount from ${m.source}: not stacking another (reboot to switch)`;
+        if (!same) warnings.push(detail);
+      }
+      plan.mounts.push({ step: 6, kind: 'subvolume', target, source: '', fstype: 'btrfs', options: [`subvol=${subvol}`], subvolume: subvol, state, ...(detail ? { detail } : {}) });
+    }
+  } else {
+    const state: ActionState = existing ? 'present' : 'planned';
+    plan.mounts.push({ step: 6, kind: 'tmpfs', target: dataTarget, source: 'tmpfs', fstype: 'tmpfs', options: ['mode=0755'], state, ...(existing ? { detail: `already mounted (${existing.fstype})` } : {}) });
+    plan.mounts.push({ step: 6, kind: 'state-dir', target: stateTarget, source: '', fstype: '', options: [], state: existing ? 'present' : 'planned' });
+  }
+  // Swap: existing Lightwhale swap (not in use yet) plus what step 5 creates.
+  if (input.noSwap) {
+    steps.push(`step 6: mount ${data ? `${data.create ? 'the new' : 'the'} data filesystem` : 'tmpfs (volatile)'} on ${dataTarget}; swap off (${input.noSwap})`);
+  } else {
+    for (const d of devices) {
+      if (d.magic || plan.claims.some((c) => c.disk === d.path)) continue;
+      for (const p of d.table?.partitions ?? []) {
+        if (p.role !== 'magic-swap-partition' || p.filesystem?.type !== 'swap' || !p.path) continue;
+        plan.swap.push({ device: p.path, state: p.inUse ? 'present' : 'planned', ...(p.inUse ? { detail: 'already active or in use' } : {}) });
+      }
+    }
+    for (const p of plan.formatSwap) plan.swap.push({ device: p, state: 'planned' });
+    const swapText = plan.swap.length ? `swap on ${plan.swap.map((s) => (typeof s.device === 'string' ? s.device : partLabel(s.device.disk, s.device))).join(', ')}` : 'no swap partition';
+    steps.push(`step 6: mount ${data ? `${data.create ? 'the new' : 'the'} data filesystem` : 'tmpfs (volatile)'} on ${dataTarget}; ${swapText}`);
+  }
+
+  // Step 7: overlays.
+  for (const dir of OVERLAY_DIRS) {
+    const target = rooted(root, `/${dir}`);
+    const lower = rooted(root, `${OVERLAY_LOWER_ROOT}/${dir}`);
+    const upper = `${stateTarget}/overlay/upper/${dir}`;
+    const work = `${stateTarget}/overlay/work/${dir}`;
+    const bind = findMount(mounts, lower);
+    plan.mounts.push({ step: 7, kind: 'bind', target: lower, source: target, fstype: '', options: ['bind'], state: bind ? 'present' : 'planned' });
+    const ov = findMount(mounts, target);
+    const ovState: ActionState = ov?.fstype === 'overlay' ? 'present' : 'planned';
+    plan.mounts.push({ step: 7, kind: 'overlay', target, source: 'overlay', fstype: 'overlay', options: [`lowerdir=${lower}`, `upperdir=${upper}`, `workdir=${work}`], state: ovState });
+  }
+  const pending = plan.mounts.filter((m) => m.step === 7 && m.kind === 'overlay' && m.state === 'planned').length;
+  steps.push(pending ? `step 7: overlays on ${OVERLAY_DIRS.map((d) => `/${d}`).join(', ')} (upper in ${stateTarget}/overlay)` : 'step 7: overlays already mounted');
+  return plan;
+}
+
+/** Display name of a partition reference. */
+export const refText = (p: PartitionRef): string => partLabel(p.disk, p);
+
+export interface ActionLine {
+  step: number;
+  action: string;
+  target: string;
+  state: ActionState;
+  detail?: string;
+}
+
+/** The plan as a list of actions, in the order apply carries them out. */
+export function planActions(plan: Plan): ActionLine[] {
+  const out: ActionLine[] = [];
+  for (const c of plan.claims) {
+    const parts = [c.layout.swap, c.layout.data].filter((p) => p !== null).map((p) => `${p.number}:${p.name} ${p.size} bytes at ${p.start}`);
+    out.push({ step: 3, action: 'partition', target: c.disk, state: 'planned', detail: `GPT (${c.sectorSize}-byte sectors) ${parts.join(', ')}` });
+  }
+  for (const p of plan.formatSwap) out.push({ step: 5, action: 'mkswap', target: refText(p), state: 'planned', detail: 'label lightwhale-swap' });
+  const data = plan.dataFilesystem;
+  if (data?.create && data.profile) {
+    out.push({ step: 5, action: 'mkfs.btrfs', target: data.members.map((m) => m.path).join(' '), state: 'planned', detail: `-L ${data.label} -d ${data.profile.data} -m ${data.profile.metadata}` });
+    out.push({ step: 5, action: 'subvolumes', target: data.members[0]?.path ?? '', state: 'planned', detail: '@lightwhale-data @lightwhale-state @lightwhale-state-snapshots' });
+  }
+  for (const m of plan.mounts.filter((x) => x.step === 6)) {
+    const action = m.kind === 'state-dir' ? 'mkdir' : m.kind === 'tmpfs' ? 'mount tmpfs' : `mount ${m.subvolume}`;
+    out.push({ step: 6, action, target: m.target, state: m.state, ...(m.detail ? { detail: m.detail } : data?.missingDevices ? { detail: 'degraded' } : {}) });
+  }
+  for (const s of plan.swap) out.push({ step: 6, action: 'swapon', target: typeof s.device === 'string' ? s.device : refText(s.device), state: s.state, ...(s.detail ? { detail: s.detail } : {}) });
+  for (const m of plan.mounts.filter((x) => x.step === 7)) {
+    out.push({ step: 7, action: m.kind === 'bind' ? 'bind mount' : 'mount overlay', target: m.target, state: m.state, detail: m.kind === 'bind' ? `from ${m.source}` : m.options.join(',') });
+  }
+  out.push({ step: 7, action: 'mkdir', target: plan.dockerDir, state: 'planned', detail: 'Docker data root' });
+  return out;
+}
