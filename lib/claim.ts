@@ -15,7 +15,7 @@ import type { DeviceModel } from './model.js';
 import { MIB } from './names.js';
 import { probeDevice, type ProbeResult } from './probe.js';
 import { devText } from './system/sysfs.js';
-import { type DeviceLock, lockDevices } from './system/lock.js';
+import { type DeviceLock, lockDevices, releaseAll } from './system/lock.js';
 
 // ---------------------------------------------------------------------------------------------
 // Examining a target
@@ -44,6 +44,24 @@ export function lockKey(facts: PathFacts): string {
 }
 
 export const lockTarget = (facts: PathFacts, waitMs = 0): Promise<DeviceLock[]> => lockDevices([lockKey(facts)], waitMs, facts.path);
+
+/** How long mark/partition/mkswap wait for another lwdisk working on the same device. */
+export const COMMAND_LOCK_WAIT_MS = Number(process.env.LWDISK_LOCK_WAIT_MS ?? 10_000);
+
+/**
+ * Run a write command's whole decide-and-write under the device lock, so two runs at once never
+ * both decide from the same old state: the second waits, then sees what the first did.
+ * A dry run writes nothing and takes no lock.
+ */
+export async function withDeviceLock<T>(path: string, dryRun: boolean, fn: () => Promise<T>): Promise<T> {
+  if (dryRun) return fn();
+  const locks = await lockTarget(await statPath(path), COMMAND_LOCK_WAIT_MS);
+  try {
+    return await fn();
+  } finally {
+    releaseAll(locks);
+  }
+}
 
 export function refuseInUse(t: Target): void {
   if (t.model.inUse) throw new LwdiskError('ELWD_IN_USE', t.facts.path, `in use: ${t.model.inUseReasons.join('; ')}`);

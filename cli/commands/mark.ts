@@ -1,8 +1,7 @@
 // lwdisk mark DEVICE / lwdisk unmark DEVICE: write or remove the magic header, the safe
 // replacement for `echo lightwhale-please-format-me | dd conv=notrunc of=/dev/sdx`.
-import { contentSummary, eraseMagic, examine, holdsData, lockTarget, openForWrite, refuseInUse, refusePartition, type Target, writeMagic, writesOf } from '../../lib/claim.js';
+import { contentSummary, eraseMagic, examine, holdsData, withDeviceLock, openForWrite, refuseInUse, refusePartition, type Target, writeMagic, writesOf } from '../../lib/claim.js';
 import { LwdiskError } from '../../lib/errors.js';
-import { releaseAll } from '../../lib/system/lock.js';
 import { confirm } from '../confirm.js';
 import { humanSize, log } from '../output.js';
 import { printWriteReport } from '../writes.js';
@@ -23,6 +22,10 @@ export function describeTarget(t: Target): string {
 }
 
 export async function runMark(args: MarkArgs): Promise<number> {
+  return withDeviceLock(args.device, args.dryRun, () => runMarkLocked(args));
+}
+
+async function runMarkLocked(args: MarkArgs): Promise<number> {
   const t = await examine(args.device);
   refusePartition(t);
   refuseInUse(t);
@@ -36,22 +39,21 @@ export async function runMark(args: MarkArgs): Promise<number> {
   log(describeTarget(t));
   log(`lwdisk will write the magic header (28 bytes at offset 0); at the next boot Lightwhale erases ${t.facts.path} and makes it its data disk.`);
   await confirm(t.facts.path, `Mark ${t.facts.path} for Lightwhale?`, { yes: args.yes, dryRun: args.dryRun });
-  const locks = await lockTarget(t.facts);
+  const dev = await openForWrite(t, args.dryRun);
   try {
-    const dev = await openForWrite(t, args.dryRun);
-    try {
-      await writeMagic(dev);
-    } finally {
-      await dev.close();
-    }
-    printWriteReportFor(t, args, 'magic header lightwhale-please-format-me (claimed at the next boot)', writesOf(dev));
+    await writeMagic(dev);
   } finally {
-    releaseAll(locks);
+    await dev.close();
   }
+  printWriteReportFor(t, args, 'magic header lightwhale-please-format-me (claimed at the next boot)', writesOf(dev));
   return 0;
 }
 
 export async function runUnmark(markArgs: MarkArgs): Promise<number> {
+  return withDeviceLock(markArgs.device, markArgs.dryRun, () => runUnmarkLocked(markArgs));
+}
+
+async function runUnmarkLocked(markArgs: MarkArgs): Promise<number> {
   const args = { ...markArgs, command: 'unmark' };
   const t = await examine(args.device);
   refusePartition(t);
@@ -63,18 +65,13 @@ export async function runUnmark(markArgs: MarkArgs): Promise<number> {
   }
   log(describeTarget(t));
   await confirm(t.facts.path, `Remove the magic header from ${t.facts.path}?`, { yes: args.yes, dryRun: args.dryRun });
-  const locks = await lockTarget(t.facts);
+  const dev = await openForWrite(t, args.dryRun);
   try {
-    const dev = await openForWrite(t, args.dryRun);
-    try {
-      await eraseMagic(dev);
-    } finally {
-      await dev.close();
-    }
-    printWriteReportFor(t, args, 'magic header removed', writesOf(dev));
+    await eraseMagic(dev);
   } finally {
-    releaseAll(locks);
+    await dev.close();
   }
+  printWriteReportFor(t, args, 'magic header removed', writesOf(dev));
   return 0;
 }
 

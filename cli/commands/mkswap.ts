@@ -1,10 +1,9 @@
 // lwdisk mkswap PATH: a Linux swap v1 header written natively (no mkswap needed).
-import { contentSummary, examine, holdsData, lockTarget, openForWrite, refuseInUse, writeSwapArea, writesOf } from '../../lib/claim.js';
+import { contentSummary, examine, holdsData, withDeviceLock, openForWrite, refuseInUse, writeSwapArea, writesOf } from '../../lib/claim.js';
 import { LwdiskError } from '../../lib/errors.js';
 import { isGuidText } from '../../lib/format/guid.js';
 import { SWAP_MIN_PAGES, SWAP_PAGE_SIZES, swapLabelProblem } from '../../lib/format/swap.js';
 import { pageSize as kernelPageSize } from '../../lib/system/proc.js';
-import { releaseAll } from '../../lib/system/lock.js';
 import { defaultRandom, randomGuid } from '../../lib/random.js';
 import { confirm } from '../confirm.js';
 import { log } from '../output.js';
@@ -23,6 +22,10 @@ export interface MkswapArgs {
 }
 
 export async function run(args: MkswapArgs): Promise<number> {
+  return withDeviceLock(args.path, args.dryRun, () => runLocked(args));
+}
+
+async function runLocked(args: MkswapArgs): Promise<number> {
   const labelProblem = swapLabelProblem(args.label);
   if (labelProblem) throw new LwdiskError('ELWD_USAGE', '--label', labelProblem);
   if (args.uuid !== undefined && !isGuidText(args.uuid)) throw new LwdiskError('ELWD_USAGE', '--uuid', `not a UUID: ${JSON.stringify(args.uuid)}`);
@@ -38,21 +41,16 @@ export async function run(args: MkswapArgs): Promise<number> {
   log(describeTarget(t));
   log(`lwdisk will write a swap header (page size ${pageSize}, label ${JSON.stringify(args.label)}, UUID ${uuid}).`);
   await confirm(t.facts.path, `Make ${t.facts.path} a swap area?`, { yes: args.yes, dryRun: args.dryRun });
-  const locks = await lockTarget(t.facts);
+  const dev = await openForWrite(t, args.dryRun);
   try {
-    const dev = await openForWrite(t, args.dryRun);
-    try {
-      await writeSwapArea(dev, 0, m.size, { pageSize, uuid, label: args.label });
-    } finally {
-      await dev.close();
-    }
-    const pages = Math.floor(m.size / pageSize);
-    printWriteReport(
-      { command: 'mkswap', path: t.facts.path, dryRun: args.dryRun, summary: `swap v1, ${(pages - 1) * pageSize} bytes usable, label ${JSON.stringify(args.label)}, UUID ${uuid}`, uuid, label: args.label, pageSize, writes: writesOf(dev) },
-      args.json,
-    );
+    await writeSwapArea(dev, 0, m.size, { pageSize, uuid, label: args.label });
   } finally {
-    releaseAll(locks);
+    await dev.close();
   }
+  const pages = Math.floor(m.size / pageSize);
+  printWriteReport(
+    { command: 'mkswap', path: t.facts.path, dryRun: args.dryRun, summary: `swap v1, ${(pages - 1) * pageSize} bytes usable, label ${JSON.stringify(args.label)}, UUID ${uuid}`, uuid, label: args.label, pageSize, writes: writesOf(dev) },
+    args.json,
+  );
   return 0;
 }
