@@ -48,7 +48,8 @@ async function claimDisk(plan: Plan, claim: Plan['claims'][number], options: App
   } finally {
     await dev.close();
   }
-  const how = await rereadPartitions(claim.disk);
+  // The disk is not in use (checked above), so the kernel's stale partitions can all be dropped.
+  const how = await rereadPartitions(claim.disk, { dropStale: true });
   const parts = [claim.layout.swap, claim.layout.data].filter((p) => p !== null);
   const sysName = t.facts.sys?.name;
   if (!sysName) throw new LwdiskError('ELWD_NOT_A_DEVICE', claim.disk, 'not a block device');

@@ -269,7 +269,9 @@ export function buildPlan(input: PlanInput): Plan {
           skipped.push({ path: label, reason: 'magic partition in use: not formatted' });
           continue;
         }
-        if (d.kind === 'disk' && !p.path) {
+        // A real run re-reads such a table (boot.ts) before planning, so a node still missing then is
+        // a problem; a dry run does not touch the kernel and plans what the re-read will allow.
+        if (d.kind === 'disk' && !p.path && !input.dryRun) {
           skipped.push({ path: label, reason: 'the kernel has no node for this partition' });
           warnings.push(`magic partition ${label} has no /dev node: not formatted`);
           continue;
@@ -347,7 +349,12 @@ export function buildPlan(input: PlanInput): Plan {
     for (const d of devices) {
       if (d.magic || plan.claims.some((c) => c.disk === d.path)) continue;
       for (const p of d.table?.partitions ?? []) {
-        if (p.role !== 'magic-swap-partition' || p.filesystem?.type !== 'swap' || !p.path) continue;
+        if (p.role !== 'magic-swap-partition' || p.filesystem?.type !== 'swap') continue;
+        if (!p.path) {
+          // Dry run only (see step 4): the real run has re-read the table and has the node.
+          if (input.dryRun && d.kind === 'disk') plan.swap.push({ device: refOf(d, p), state: 'planned', detail: 'after the kernel re-reads the table' });
+          continue;
+        }
         plan.swap.push({ device: p.path, state: p.inUse ? 'present' : 'planned', ...(p.inUse ? { detail: 'already active or in use' } : {}) });
       }
     }

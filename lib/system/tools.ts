@@ -29,11 +29,14 @@ export const toolLog: Array<{ tool: string; args: string[]; code: number }> = []
 export function runTool(tool: string, args: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ToolResult> {
   faultPoint('tool', `${tool} ${args.join(' ')}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    // stdin is a pipe only when there is input: a tool that exits before reading it (mount, swapon,
+    // btrfs) would otherwise raise EPIPE on our end of the pipe, an unhandled 'error' event.
+    const withInput = options.input !== undefined;
+    const child = spawn(tool, args, { stdio: [withInput ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -46,15 +49,19 @@ export function runTool(tool: string, args: string[], options: { timeoutMs?: num
       toolLog.push({ tool, args, code: c });
       resolve({ code: c, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
   });
 }
 
+// util-linux mount ends every failure with a generic hint; the line before it says what failed.
 const lastLine = (text: string): string =>
   text
     .split('\n')
     .map((l) => l.trim())
-    .filter(Boolean)
+    .filter((l) => l && !/^dmesg\(1\) may have more information/.test(l))
     .pop() ?? 'no output';
 
 /** Run a tool and throw ELWD_TOOL unless it exits 0. */
@@ -70,8 +77,14 @@ export async function runToolOk(tool: string, args: string[], options: { timeout
 /**
  * Tell the kernel about a new table: `partx -u` (BLKPG, works even where the kernel has no GPT
  * parser), falling back to `blockdev --rereadpt`; then `udevadm settle` when udev exists.
+ * With `dropStale` the kernel's partitions of the disk are deleted first (`partx -d`, errors ignored).
  */
-export async function rereadPartitions(disk: string): Promise<string> {
+export async function rereadPartitions(disk: string, options: { dropStale?: boolean } = {}): Promise<string> {
+  // `partx -u` walks the partitions in order and stops at the first error: a new partition 1 that
+  // grows over a stale partition 2 (a --no-swap layout replacing a swap layout) fails with EBUSY and
+  // leaves the kernel with no partition 1. A caller that has just written a new table on a disk not
+  // in use asks for `dropStale`: forget every partition first (`partx -d`), then add the new ones.
+  if (options.dropStale) await runTool('partx', ['-d', disk]).catch(() => undefined);
   const partx = await runTool('partx', ['-u', disk]).catch((e: unknown) => ({ code: -1, stdout: '', stderr: (e as Error).message }));
   let how = 'partx -u';
   if (partx.code !== 0) {
