@@ -1,14 +1,18 @@
 // Random bytes for GUIDs and UUIDs: crypto by default; a seeded stream (SHA-256 in counter mode)
 // when LWDISK_SEED is set, so golden tests and reproducible images get stable GUIDs
 // (like systemd-repart --seed).
-import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { guidFromRandom } from './format/guid.js';
+
+// node:crypto is loaded only for seeded streams; plain randomness uses the global Web Crypto.
+const requireLazy = createRequire(import.meta.url);
 
 export type RandomSource = (n: number) => Buffer;
 
-export const cryptoRandom: RandomSource = (n) => randomBytes(n);
+export const cryptoRandom: RandomSource = (n) => Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(n)));
 
 export function seededRandom(seed: string): RandomSource {
+  const { createHash } = requireLazy('node:crypto') as typeof import('node:crypto');
   let counter = 0;
   let pool = Buffer.alloc(0);
   return (n) => {

@@ -1,11 +1,13 @@
 // `status`: is persistence active? From mountinfo, /sys/fs/btrfs and the members' superblocks.
-import { statfs } from 'node:fs/promises';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statfs as statfsCb } from 'node:fs';
+import { promisify } from 'node:util';
 import { FileDevice } from './device/file.js';
 import { probeDevice } from './probe.js';
 import { DATA_MOUNT, OVERLAY_DIRS, OVERLAY_LOWER_ROOT, SNAPSHOTS_DIR, STATE_DIR } from './names.js';
 import { type MountEntry, readMountinfo, readSwaps } from './system/proc.js';
 import { rooted } from './persistence/plan.js';
+
+const statfs = promisify(statfsCb);
 
 export interface StatusReport {
   schema: 1;

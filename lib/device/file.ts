@@ -1,8 +1,10 @@
-// BlockDevice over a Node FileHandle: regular image files and block devices.
+// BlockDevice over a Node file descriptor: regular image files and block devices.
 // Buffered I/O plus fsync (O_DIRECT does not work with Node's unaligned buffers); positions are
 // checked to be safe integers before every call; block devices are opened O_EXCL for writing.
-import { constants } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+// The callback API of node:fs is used (promisified) rather than node:fs/promises, which pulls in
+// streams and readline at start-up: lwdisk runs on every boot and its start-up time matters.
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
 import { LwdiskError, fromSystemError } from '../errors.js';
 import { splitDev, sysBlockByDev, type MajorMinor, type SysBlock } from '../system/sysfs.js';
 import { type BlockDevice, type DeviceKind, checkRange, ioStats } from './block-device.js';
@@ -24,10 +26,18 @@ export interface PathFacts {
   sys: SysBlock | null;
 }
 
+const fsStat = promisify(fs.stat);
+const fsOpen = promisify(fs.open);
+const fsFstat = promisify(fs.fstat);
+const fsRead = promisify(fs.read);
+const fsWrite = promisify(fs.write);
+const fsFsync = promisify(fs.fsync);
+const fsClose = promisify(fs.close);
+
 export async function statPath(path: string): Promise<PathFacts> {
   let st;
   try {
-    st = await stat(path, { bigint: true });
+    st = await fsStat(path, { bigint: true });
   } catch (err) {
     throw fromSystemError(err, path, 'stat');
   }
@@ -55,9 +65,9 @@ export class FileDevice implements BlockDevice {
   readonly sectorSizeKnown: boolean;
   readonly writable: boolean;
   readonly facts: PathFacts;
-  private handle: FileHandle | null;
+  private fd: number | null;
 
-  private constructor(facts: PathFacts, handle: FileHandle, writable: boolean) {
+  private constructor(facts: PathFacts, fd: number, writable: boolean) {
     this.facts = facts;
     this.path = facts.path;
     this.kind = facts.kind;
@@ -65,43 +75,43 @@ export class FileDevice implements BlockDevice {
     this.sectorSize = facts.sys?.logicalBlockSize ?? 512;
     this.sectorSizeKnown = facts.sys !== null;
     this.writable = writable;
-    this.handle = handle;
+    this.fd = fd;
   }
 
   static async open(path: string, options: OpenOptions = {}): Promise<FileDevice> {
     const facts = await statPath(path);
     const block = facts.kind !== 'image';
-    let flags = options.write ? constants.O_RDWR : constants.O_RDONLY;
-    if (options.write && block) flags |= constants.O_EXCL;
-    if (!options.write) flags |= constants.O_NONBLOCK; // never hang on a path that changed under us
-    let handle: FileHandle;
+    let flags = options.write ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
+    if (options.write && block) flags |= fs.constants.O_EXCL;
+    if (!options.write) flags |= fs.constants.O_NONBLOCK; // never hang on a path that changed under us
+    let fd: number;
     try {
-      handle = await open(path, flags);
+      fd = await fsOpen(path, flags);
     } catch (err) {
       throw fromSystemError(err, path, options.write ? 'opening for writing' : 'opening');
     }
     // The path must still be what we looked at.
-    const st = await handle.stat({ bigint: true });
+    const st = await fsFstat(fd, { bigint: true });
     if (`${st.dev}:${st.ino}` !== facts.inode) {
-      await handle.close();
+      await fsClose(fd);
       throw new LwdiskError('ELWD_CHANGED', path, 'changed while being opened');
     }
-    return new FileDevice(facts, handle, !!options.write);
+    return new FileDevice(facts, fd, !!options.write);
   }
 
-  private fh(): FileHandle {
-    if (!this.handle) throw new LwdiskError('ELWD_IO', this.path, 'device already closed');
-    return this.handle;
+  private handle(): number {
+    if (this.fd === null) throw new LwdiskError('ELWD_IO', this.path, 'device already closed');
+    return this.fd;
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
     checkRange(this.path, offset, length, null);
-    const buf = Buffer.alloc(length);
+    const buf = Buffer.allocUnsafe(length); // only the bytes read are returned
     let done = 0;
     ioStats.reads++;
     try {
       while (done < length) {
-        const { bytesRead } = await this.fh().read(buf, done, length - done, offset + done);
+        const { bytesRead } = await fsRead(this.handle(), buf, done, length - done, offset + done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }
@@ -119,11 +129,11 @@ export class FileDevice implements BlockDevice {
     let done = 0;
     try {
       while (done < data.length) {
-        const { bytesWritten } = await this.fh().write(data, done, data.length - done, offset + done);
+        const { bytesWritten } = await fsWrite(this.handle(), data, done, data.length - done, offset + done);
         if (bytesWritten === 0) throw new LwdiskError('ELWD_IO', this.path, `short write of ${what}`);
         done += bytesWritten;
       }
-      await this.fh().sync();
+      await fsFsync(this.handle());
     } catch (err) {
       throw fromSystemError(err, this.path, `writing ${what} at ${offset}`);
     }
@@ -135,8 +145,8 @@ export class FileDevice implements BlockDevice {
   }
 
   async close(): Promise<void> {
-    const h = this.handle;
-    this.handle = null;
-    if (h) await h.close();
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) await fsClose(fd);
   }
 }

@@ -216,6 +216,11 @@ export function encodeName(name: string): Buffer {
   return out;
 }
 
+function isZeroRange(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 export const isUnusedEntry = (e: { typeGuid: string }): boolean => e.typeGuid === NIL_GUID;
 
 export interface ParsedEntries {
@@ -230,12 +235,14 @@ export function parseGptEntries(bytes: Uint8Array, count: number, size: number):
   const problems: string[] = [];
   const n = Math.min(count, Math.floor(bytes.length / size));
   for (let i = 0; i < n; i++) {
-    const raw = ENTRY.decode(bytes, i * size);
-    const typeGuid = guidFromBytes(raw.typeGuid);
-    if (typeGuid === NIL_GUID) {
-      if (raw.firstLba !== 0n || raw.lastLba !== 0n) problems.push(`entry ${i + 1} has no type but a nonzero range (ignored)`);
+    const at = i * size;
+    // Most slots are unused: test the type GUID and the range for zero before decoding anything.
+    if (isZeroRange(bytes, at, at + 16)) {
+      if (!isZeroRange(bytes, at + 32, at + 48)) problems.push(`entry ${i + 1} has no type but a nonzero range (ignored)`);
       continue;
     }
+    const raw = ENTRY.decode(bytes, at);
+    const typeGuid = guidFromBytes(raw.typeGuid);
     const { name, problem } = decodeName(raw.name);
     if (problem) problems.push(`partition ${i + 1}: ${problem}`);
     entries.push({ index: i, typeGuid, uniqueGuid: guidFromBytes(raw.uniqueGuid), firstLba: raw.firstLba, lastLba: raw.lastLba, attributes: raw.attributes, name });

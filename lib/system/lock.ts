@@ -3,12 +3,11 @@
 // with mkdir under /run/lwdisk/locks (LWDISK_LOCK_DIR overrides), holding the owner's pid. A lock
 // whose owner is gone is taken over.
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LwdiskError } from '../errors.js';
 
 // Root (boot, real disks) uses /run; other users (image files) a private directory under the temp dir.
-const LOCK_DIR = process.env.LWDISK_LOCK_DIR ?? (process.getuid?.() === 0 ? '/run/lwdisk/locks' : join(tmpdir(), `lwdisk-${process.getuid?.() ?? 'user'}`, 'locks'));
+const LOCK_DIR = process.env.LWDISK_LOCK_DIR ?? (process.getuid?.() === 0 ? '/run/lwdisk/locks' : join(process.env.TMPDIR || '/tmp', `lwdisk-${process.getuid?.() ?? 'user'}`, 'locks'));
 
 export interface DeviceLock {
   key: string;

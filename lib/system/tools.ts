@@ -1,7 +1,6 @@
 // The only place lwdisk spawns system tools: partx/blockdev (partition re-read), udevadm,
 // mkfs.btrfs, btrfs, mount, umount, swapon. A failure becomes one line naming the tool, its exit
 // code and its last stderr line; a missing tool is named too.
-import { spawn } from 'node:child_process';
 import { LwdiskError } from '../errors.js';
 import { faultPoint } from '../device/fault.js';
 
@@ -26,8 +25,10 @@ const PACKAGE_OF: Record<string, string> = {
 export const toolLog: Array<{ tool: string; args: string[]; code: number }> = [];
 
 /** Spawn a tool and collect its output; never throws for a non-zero exit (see `runToolOk`). */
-export function runTool(tool: string, args: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ToolResult> {
+export async function runTool(tool: string, args: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ToolResult> {
   faultPoint('tool', `${tool} ${args.join(' ')}`);
+  // Loaded on first use: read-only commands never pay for child_process.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     // stdin is a pipe only when there is input: a tool that exits before reading it (mount, swapon,
     // btrfs) would otherwise raise EPIPE on our end of the pipe, an unhandled 'error' event.
