@@ -96,6 +96,7 @@ const signatureModel = (s: Signature): FilesystemModel => ({
   label: s.label || null,
   uuid: s.uuid || null,
   usage: s.usage,
+  ...(s.uuidSub !== undefined ? { uuidSub: s.uuidSub } : {}),
   ...(s.version !== undefined ? { version: s.version } : {}),
   magicOffset: s.offset,
 });
@@ -168,7 +169,9 @@ async function readBackupGpt(dev: BlockDevice, lba: bigint, sectorSize: number, 
   const bytes = await readClamped(dev, offset, Number(lba - first + 1n) * sectorSize);
   const block = bytes.subarray(bytes.length - sectorSize);
   if (block.length < sectorSize || !hasGptSignature(block)) {
-    return { ...checkGptHeader(Buffer.alloc(sectorSize), lba, sectorSize, total, 'backup'), entryCrcOk: null, lba, entryBytes: null };
+    const missing = checkGptHeader(Buffer.alloc(sectorSize), lba, sectorSize, total, 'backup');
+    missing.problems = [`backup GPT header not found (no "EFI PART" at LBA ${lba})`];
+    return { ...missing, entryCrcOk: null, lba, entryBytes: null };
   }
   const check = checkGptHeader(block, lba, sectorSize, total, 'backup');
   const arr = await readEntryArray(dev, check, sectorSize, { offset, bytes });

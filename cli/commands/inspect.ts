@@ -1,5 +1,6 @@
 // lwdisk inspect PATH [--json] [--check]: every structure, field by field; --check exits 1 on problems.
 import { LwdiskError } from '../../lib/errors.js';
+import { mbrTypeText } from '../../lib/format/mbr.js';
 import { inspectReport, type InspectReport } from '../../lib/inspect.js';
 import { probePath } from '../../lib/scan.js';
 import { humanSize, jsonReplacer, printJson } from '../output.js';
@@ -33,7 +34,7 @@ function render(r: InspectReport): string {
   if (r.mbr) {
     out.push('', `MBR (LBA 0): ${r.mbr.kind}`);
     out.push(...fields(r.mbr, '  ', ['records', 'kind']));
-    for (const rec of r.mbr.records) if (rec.type !== '0x00') out.push(`  record ${rec.index}: ${fields(rec, '', ['index']).map((l) => l.replace(/\s{2,}/, '=')).join(' ')}`);
+    for (const rec of r.mbr.records) if (rec.type !== mbrTypeText(0)) out.push(`  record ${rec.index}: ${fields(rec, '', ['index']).map((l) => l.replace(/\s{2,}/, '=')).join(' ')}`);
   }
   if (r.gpt) {
     for (const which of ['primary', 'backup'] as const) {

@@ -89,7 +89,8 @@ export function buildProtectiveMbr(totalSectors: bigint): Mbr {
   };
 }
 
-export const mbrTypeText = (osType: number): string => `0x${osType.toString(16).padStart(2, '0')}`;
+/** "0x83", "0xc": libblkid's PART_ENTRY_TYPE for dos partitions ("0x%x", udev ID_PART_ENTRY_TYPE). */
+export const mbrTypeText = (osType: number): string => `0x${osType.toString(16)}`;
 
 export type MbrKind = 'none' | 'protective' | 'hybrid' | 'dos';
 

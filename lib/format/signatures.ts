@@ -14,6 +14,8 @@ export interface Signature {
   usage: 'filesystem' | 'raid' | 'crypto' | 'other';
   label?: string;
   uuid?: string;
+  /** Per-member UUID (blkid UUID_SUB): md v1.x device_uuid. */
+  uuidSub?: string;
   version?: string;
   /** Where the magic is, from the start of the device or partition. */
   offset: number;
@@ -121,7 +123,15 @@ const probeLvm2: Prober = ({ head }) => {
 const MD_MAGIC = 0xa92b4efc;
 const mdV1At = (b: Buffer, o: number, version: string, base = 0): Signature | null => {
   if (b.length < o + 0x100 || b.readUInt32LE(o) !== MD_MAGIC || b.readUInt32LE(o + 4) !== 1) return null;
-  return { type: 'linux_raid_member', usage: 'raid', version, offset: base + o, uuid: uuidFromBytes(b.subarray(o + 0x10, o + 0x20)), label: cString(b.subarray(o + 0x20, o + 0x40), 'utf8').text };
+  return {
+    type: 'linux_raid_member',
+    usage: 'raid',
+    version,
+    offset: base + o,
+    uuid: uuidFromBytes(b.subarray(o + 0x10, o + 0x20)),
+    uuidSub: uuidFromBytes(b.subarray(o + 0xa8, o + 0xb8)),
+    label: cString(b.subarray(o + 0x20, o + 0x40), 'utf8').text,
+  };
 };
 
 const probeMd: Prober = ({ head, tail, tailOffset, size }) => {
