@@ -42,7 +42,13 @@ try {
   const scan = run(['scan', ...images]);
   const good = run(['inspect', '--check', 'gpt-lightwhale-512.img']);
   const bad = run(['inspect', '--check', 'gpt-bad-primary-crc.img']);
-  const plan = run(['boot', '--dry-run', '--devices', 'magic-blank.img', 'ext4-whole.img']);
+  // A fresh 512 MiB disk marked the documented way (sparse), beside a foreign ext4 disk.
+  const marked = join(dir, 'new-disk.img');
+  const fh = await open(marked, 'w');
+  await fh.truncate(512 * 1024 * 1024);
+  await fh.write(Buffer.from('lightwhale-please-format-me\n'), 0, 28, 0);
+  await fh.close();
+  const plan = run(['boot', '--dry-run', '--devices', 'new-disk.img', 'ext4-whole.img']);
   const ok = scan === 0 && good === 0 && bad === 1 && plan === 0;
   process.stdout.write(`\ndemo ${ok ? 'ok' : 'FAILED'}: scan exit ${scan}, inspect --check exit ${good} (good) and ${bad} (damaged), boot --dry-run exit ${plan}\n`);
   process.exitCode = ok ? 0 : 1;
