@@ -2,6 +2,7 @@
 // replacement for `echo lightwhale-please-format-me | dd conv=notrunc of=/dev/sdx`.
 import { contentSummary, eraseMagic, examine, holdsData, withDeviceLock, openForWrite, refuseInUse, refusePartition, type Target, writeMagic, writesOf } from '../../lib/claim.js';
 import { LwdiskError } from '../../lib/errors.js';
+import { MAGIC_RECORD } from '../../lib/format/magic.js';
 import { confirm } from '../confirm.js';
 import { humanSize, log } from '../output.js';
 import { printWriteReport } from '../writes.js';
@@ -34,6 +35,7 @@ async function runMarkLocked(args: MarkArgs): Promise<number> {
     else log(`lwdisk: mark : ${t.facts.path} already carries the magic header; nothing to do`);
     return 0;
   }
+  if (t.model.size < MAGIC_RECORD.length) throw new LwdiskError('ELWD_TOO_SMALL', t.facts.path, `${t.model.size} bytes; the magic header needs ${MAGIC_RECORD.length}`);
   if (holdsData(t.model) && !args.force)
     throw new LwdiskError('ELWD_NOT_EMPTY', t.facts.path, `holds ${contentSummary(t.model)}; pass --force to mark it anyway (everything on it is erased at the next boot)`);
   log(describeTarget(t));
