@@ -1,7 +1,12 @@
 // A small, strict flag parser for well-formed command lines, so the common paths (boot, scan,
-// status, inspect) never load yargs. Anything it does not fully understand (help, unknown flags,
-// missing arguments, bad values) returns null and yargs handles it, with its messages.
+// status, inspect) never load yargs. Unknown flags are refused here (naming the flag); anything
+// else it does not fully understand (help, missing arguments, bad values) returns null and yargs
+// handles it, with its messages.
+import { LwdiskError } from '../lib/errors.js';
 import { COMMANDS, type CommandSpec, type OptionSpec, type Parsed } from './spec.js';
+
+/** Flags yargs answers itself. */
+const YARGS_FLAGS = new Set(['help', 'h', 'version']);
 
 export interface FastParse {
   command: CommandSpec;
@@ -43,11 +48,18 @@ export function fastParse(argv: readonly string[]): FastParse | null {
     } else {
       const alias = token.slice(1);
       const spec = command.options.find((o) => o.alias === alias);
-      if (!spec) return null;
+      if (!spec) {
+        if (YARGS_FLAGS.has(alias) || /^-?\d/.test(alias)) return null;
+        throw new LwdiskError('ELWD_USAGE', 'usage', `Unknown argument: ${alias} (see lwdisk ${command.name} --help)`);
+      }
       name = spec.name;
     }
     const spec = command.options.find((o) => o.name === name);
-    if (!spec) return null; // --help, --version, unknown flags: yargs
+    if (!spec) {
+      if (YARGS_FLAGS.has(name)) return null; // --help, --version: yargs
+      // Named here: yargs would take the next word as this flag's value and complain about that.
+      throw new LwdiskError('ELWD_USAGE', 'usage', `Unknown argument: ${name} (see lwdisk ${command.name} --help)`);
+    }
     if (seen.has(name) && spec.type !== 'array') return null;
     seen.add(name);
     if (spec.type === 'boolean') {

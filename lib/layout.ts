@@ -32,7 +32,7 @@ export interface LightwhaleLayout {
  * a multiple of 1 MiB. Throws ELWD_TOO_SMALL when the data partition would get less than 128 MiB.
  */
 export function planLayout(path: string, size: number, sectorSize: number, swapSize: number): LightwhaleLayout {
-  if (sectorSize !== 512 && sectorSize !== 4096) throw new LwdiskError('ELWD_TOO_SMALL', path, `unsupported logical sector size ${sectorSize}`);
+  if (sectorSize !== 512 && sectorSize !== 4096) throw new LwdiskError('ELWD_USAGE', path, `unsupported logical sector size ${sectorSize} (512 or 4096)`);
   if (swapSize % MIB !== 0 || swapSize < 0) throw new LwdiskError('ELWD_USAGE', '--swap-size', 'must be a whole number of MiB');
   const totalSectors = BigInt(Math.floor(size / sectorSize));
   const align = BigInt(MIB / sectorSize);

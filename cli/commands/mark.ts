@@ -32,7 +32,7 @@ async function runMarkLocked(args: MarkArgs): Promise<number> {
   refuseInUse(t);
   if (t.model.magic) {
     if (args.json) printWriteReportFor(t, args, 'already marked; nothing to do', []);
-    else log(`lwdisk: mark : ${t.facts.path} already carries the magic header; nothing to do`);
+    else process.stdout.write(`nothing to do: ${t.facts.path} already carries the magic header\n`);
     return 0;
   }
   if (t.model.size < MAGIC_RECORD.length) throw new LwdiskError('ELWD_TOO_SMALL', t.facts.path, `${t.model.size} bytes; the magic header needs ${MAGIC_RECORD.length}`);
@@ -62,7 +62,7 @@ async function runUnmarkLocked(markArgs: MarkArgs): Promise<number> {
   refuseInUse(t);
   if (!t.model.magic) {
     if (args.json) printWriteReportFor(t, args, 'no magic header; nothing to do', []);
-    else log(`lwdisk: unmark : ${t.facts.path} has no magic header; nothing to do`);
+    else process.stdout.write(`nothing to do: ${t.facts.path} has no magic header\n`);
     return 0;
   }
   log(describeTarget(t));
