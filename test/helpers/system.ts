@@ -88,6 +88,9 @@ export function attachLoop(image: string, options: { sectorSize?: number; partsc
     detach: () => {
       if (!attached) return;
       attached = false;
+      // Partitions added with partx (BLKPG) outlive `losetup -d` on loops attached without -P:
+      // drop them so the next user of this loop number starts clean.
+      run('partx', ['-d', path]);
       run('losetup', ['-d', path]);
     },
   };
