@@ -4,6 +4,7 @@
 // completion and usage errors.
 import type { Argv } from 'yargs';
 import { describeError, exitCodeOf, LwdiskError } from '../lib/errors.js';
+import { printable } from './output.js';
 import { fastParse } from './parse.js';
 import { COMMANDS, type CommandSpec } from './spec.js';
 
@@ -76,7 +77,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return await main(argv);
   } catch (err) {
     if (process.env.LWDISK_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.stderr.write(`lwdisk: ${describeError(err)}\n`);
+    process.stderr.write(`lwdisk: ${printable(describeError(err))}\n`);
     return exitCodeOf(err);
   }
 }

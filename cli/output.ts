@@ -27,9 +27,16 @@ export function humanSize(bytes: number): string {
   return `${text}${units[i]}`;
 }
 
+/**
+ * Text read from a disk (partition names, labels) can hold control characters: a newline would
+ * break the one-line rule, an escape sequence would drive the terminal. Show them escaped.
+ */
+// eslint-disable-next-line no-control-regex
+export const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
 export function formatTable(headers: string[], rows: string[][]): string {
-  const all = [headers, ...rows];
+  const all = [headers, ...rows.map((r) => r.map(printable))];
   const widths = headers.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
   return all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
@@ -47,9 +54,10 @@ export const green = paint('32');
 
 /** One diagnostic line on stderr. */
 export function log(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${printable(line)}\n`);
 }
 
-export function warn(line: string): void {
-  process.stderr.write(`${yellow('warning:', process.stderr)} ${line}\n`);
+export function warn(line: string, options: { red?: boolean } = {}): void {
+  const text = printable(line);
+  process.stderr.write(`${yellow('warning:', process.stderr)} ${options.red ? red(text, process.stderr) : text}\n`);
 }

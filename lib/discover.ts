@@ -47,7 +47,11 @@ export function readHostFacts(): HostFacts {
   }
   const swapFiles = new Set<string>();
   for (const s of readSwaps()) {
-    const st = safe(() => statSync(s.path, { bigint: true }), null);
+    // A swap turned on in another mount namespace (or in one since gone) is listed relative to its
+    // devtmpfs mount ("/sdb1"): look for that name under /dev too.
+    const st =
+      safe(() => statSync(s.path, { bigint: true }), null) ??
+      (s.path.lastIndexOf('/') === 0 ? safe(() => statSync(`/dev${s.path}`, { bigint: true }), null) : null);
     if (st?.isBlockDevice()) add(busyByDev, devText(splitDev(st.rdev)), 'active swap');
     else if (st?.isFile()) swapFiles.add(safe(() => realpathSync(s.path), s.path));
   }

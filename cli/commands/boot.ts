@@ -5,7 +5,7 @@ import { defaultDevicePaths } from '../../lib/discover.js';
 import { LwdiskError } from '../../lib/errors.js';
 import { boot } from '../../lib/persistence/boot.js';
 import { type Plan, planActions } from '../../lib/persistence/plan.js';
-import { formatTable, log, printJson, red, warn } from '../output.js';
+import { formatTable, log, printJson, warn } from '../output.js';
 
 export interface BootArgs {
   devices: string[];
@@ -41,9 +41,12 @@ export async function run(args: BootArgs): Promise<number> {
   const devices = [...new Set(args.devices.length ? args.devices : defaultDevicePaths())];
   const { plan, result } = await boot(
     { devices, root, dryRun: args.dryRun, noSwap: args.noSwap, lockWaitMs: BOOT_LOCK_WAIT_MS },
-    { log, warn: (line) => warn(red(line, process.stderr)), nodeTimeoutMs: NODE_TIMEOUT_MS },
+    { log, warn: (line) => warn(line, { red: true }), nodeTimeoutMs: NODE_TIMEOUT_MS },
   );
   if (args.dryRun) {
+    // The diagnostics a real run starts with (no silent surprises): warnings, then skips no warning names.
+    for (const w of plan.warnings) warn(w);
+    for (const s of plan.skipped) if (!plan.warnings.some((w) => w.includes(s.path))) log(`lwdisk: ${s.path} : ${s.reason}`);
     if (args.json) printJson({ ...plan, actions: planActions(plan) });
     else process.stdout.write(renderPlan(plan));
     return 0;

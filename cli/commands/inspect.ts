@@ -3,7 +3,7 @@ import { LwdiskError } from '../../lib/errors.js';
 import { mbrTypeText } from '../../lib/format/mbr.js';
 import { inspectReport, type InspectReport } from '../../lib/inspect.js';
 import { probePath } from '../../lib/scan.js';
-import { humanSize, jsonReplacer, printJson } from '../output.js';
+import { humanSize, jsonReplacer, printable, printJson } from '../output.js';
 
 export interface InspectArgs {
   path: string;
@@ -17,7 +17,7 @@ const show = (v: unknown): string => {
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (Array.isArray(v)) return v.length ? v.map(show).join(', ') : '-';
   if (typeof v === 'object') return JSON.stringify(v, jsonReplacer);
-  return String(v);
+  return printable(String(v));
 };
 
 function fields(obj: object, indent: string, skip: string[] = []): string[] {

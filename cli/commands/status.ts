@@ -1,5 +1,6 @@
 // lwdisk status: persistent, degraded or volatile; the filesystem, its members, the mounts.
 import { realpathSync } from 'node:fs';
+import { LwdiskError } from '../../lib/errors.js';
 import { readStatus } from '../../lib/status.js';
 import { formatTable, humanSize, printJson } from '../output.js';
 
@@ -8,8 +9,18 @@ export interface StatusArgs {
   json: boolean;
 }
 
+/** As boot's --root: canonical, '' for the real root; a missing DIR is a usage error (exit 2). */
+function resolveRoot(root: string | undefined): string {
+  if (root === undefined || root === '/' || root === '') return '';
+  try {
+    return realpathSync(root);
+  } catch {
+    throw new LwdiskError('ELWD_USAGE', '--root', `${root} does not exist`);
+  }
+}
+
 export async function run(args: StatusArgs): Promise<number> {
-  const root = args.root && args.root !== '/' ? realpathSync(args.root) : '';
+  const root = resolveRoot(args.root);
   const s = await readStatus(root);
   if (args.json) {
     printJson(s);

@@ -121,6 +121,8 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     options.warn(`FAILED ${what}: ${line}`);
   };
   for (const w of plan.warnings) options.warn(w);
+  // Every skip is said on stderr too (no silent surprises), unless a warning already names it.
+  for (const s of plan.skipped) if (!plan.warnings.some((w) => w.includes(s.path))) options.log(`lwdisk: ${s.path} : ${s.reason}`);
   options.log(`lwdisk: ${plan.steps[0]}`);
   options.log(`lwdisk: ${plan.steps[1]}`);
 
@@ -132,13 +134,16 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     try {
       await claimDisk(plan, c, options);
       claimedOk.add(c.disk);
+      c.state = 'done';
     } catch (err) {
+      c.state = 'failed';
       fail(`step 3 on ${c.disk}`, err);
     }
   }
   if (!plan.claims.length) options.log(`lwdisk: ${plan.steps[2]}`);
   // Partitions of a disk that could not be claimed are not formatted.
   const usable = (p: PartitionRef): boolean => !plan.claims.some((c) => c.disk === p.disk) || claimedOk.has(p.disk);
+  for (const p of plan.formatSwap) if (!usable(p)) p.state = 'skipped';
   plan.formatSwap = plan.formatSwap.filter(usable);
   const dataParts = plan.formatData.filter(usable);
   options.log(`lwdisk: ${plan.steps[3]}`);
@@ -151,7 +156,9 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       for (const ref of plan.formatSwap) {
         try {
           await formatSwap(ref);
+          ref.state = 'done';
         } catch (err) {
+          ref.state = 'failed';
           fail(`swap header on ${refText(ref)}`, err);
         }
       }
@@ -163,6 +170,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       }
       const profile = dataParts.length === data.members.length && data.profile ? data.profile : profileFor(dataParts.length);
       await mkfsBtrfs(paths, DATA_LABEL, profile.data, profile.metadata);
+      data.state = 'done';
       const m = await readMember(paths[0]!);
       data.uuid = m.uuid;
       data.profile = profile;
@@ -172,7 +180,10 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       data.numDevices = members.length;
       options.log(`lwdisk: step 5: made btrfs ${DATA_LABEL} ${data.uuid} (data ${profile.data}, metadata ${profile.metadata}) on ${paths.join(', ')}`);
       await ensureSubvolumes(plan, paths[0]!, paths.map((p) => `device=${p}`), options);
+      data.subvolumesState = 'done';
     } catch (err) {
+      if (data.state === 'done') data.subvolumesState = 'failed';
+      else data.state = 'failed';
       fail('step 5 (create the data filesystem)', err);
       dataOk = false;
     }
@@ -249,6 +260,8 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         fail(`swapon ${dev}`, err);
       }
     }
+    const on = plan.swap.filter((s) => s.state === 'done').map((s) => (typeof s.device === 'string' ? s.device : (s.device.path ?? refText(s.device))));
+    if (on.length) options.log(`lwdisk: step 6: swap on ${on.join(', ')}`);
   }
 
   // Step 7: overlays and the Docker data root.
@@ -275,8 +288,10 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     }
   }
   try {
+    plan.dockerState = existsSync(plan.dockerDir) ? 'present' : 'done';
     mkdirp(plan.dockerDir);
   } catch (err) {
+    plan.dockerState = 'failed';
     fail(`create ${plan.dockerDir}`, err);
   }
   options.log(`lwdisk: step 7: ${overlays ? `mounted ${overlays} overlay${overlays > 1 ? 's' : ''}` : 'overlays already mounted'} (lower ${rooted(plan.root, OVERLAY_LOWER_ROOT)}, upper ${stateDir}/overlay/upper)`);

@@ -25,9 +25,12 @@ export interface BootOutcome {
   result: ApplyResult | null;
 }
 
-/** Disks whose table lists Lightwhale partitions the kernel has no node for. */
+/**
+ * Disks whose table lists Lightwhale partitions (magic-named, or holding the data filesystem) the
+ * kernel has no node for. Foreign disks, including their empty partitions, are left alone.
+ */
 const needsReread = (d: DeviceModel): boolean =>
-  d.kind === 'disk' && !d.magic && (d.table?.partitions ?? []).some((p) => p.path === null && (p.role !== 'foreign' || p.name?.startsWith('lightwhale-')));
+  d.kind === 'disk' && !d.magic && (d.table?.partitions ?? []).some((p) => p.path === null && ((p.role !== 'foreign' && p.role !== 'empty') || !!p.name?.startsWith('lightwhale-')));
 
 export async function boot(options: BootOptions, apply: ApplyOptions): Promise<BootOutcome> {
   const facts = await Promise.allSettled(options.devices.map((p) => statPath(p)));

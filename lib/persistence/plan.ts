@@ -29,6 +29,8 @@ export interface PartitionRef {
   path: string | null;
   start: number;
   size: number;
+  /** Set by apply on formatSwap entries: what became of the swap header. */
+  state?: ActionState;
 }
 
 export interface Member {
@@ -47,6 +49,9 @@ export interface DataFilesystem {
   generation: number | null;
   /** Profiles of a filesystem this boot creates. */
   profile: { data: string; metadata: string } | null;
+  /** Set by apply for a filesystem this boot creates: mkfs, then the subvolumes. */
+  state?: ActionState;
+  subvolumesState?: ActionState;
 }
 
 export interface Claim {
@@ -54,6 +59,8 @@ export interface Claim {
   size: number;
   sectorSize: number;
   layout: LightwhaleLayout;
+  /** Set by apply: what became of the partitioning. */
+  state?: ActionState;
 }
 
 export interface MountAction {
@@ -93,6 +100,8 @@ export interface Plan {
   swap: SwapAction[];
   swapDisabled: string | null;
   dockerDir: string;
+  /** Set by apply: whether the Docker data root was created or already there. */
+  dockerState?: ActionState;
   warnings: string[];
   /** One line per step: what was found, what will be done, why. */
   steps: string[];
@@ -396,13 +405,13 @@ export function planActions(plan: Plan): ActionLine[] {
   const out: ActionLine[] = [];
   for (const c of plan.claims) {
     const parts = [c.layout.swap, c.layout.data].filter((p) => p !== null).map((p) => `${p.number}:${p.name} ${p.size} bytes at ${p.start}`);
-    out.push({ step: 3, action: 'partition', target: c.disk, state: 'planned', detail: `GPT (${c.sectorSize}-byte sectors) ${parts.join(', ')}` });
+    out.push({ step: 3, action: 'partition', target: c.disk, state: c.state ?? 'planned', detail: `GPT (${c.sectorSize}-byte sectors) ${parts.join(', ')}` });
   }
-  for (const p of plan.formatSwap) out.push({ step: 5, action: 'mkswap', target: refText(p), state: 'planned', detail: 'label lightwhale-swap' });
+  for (const p of plan.formatSwap) out.push({ step: 5, action: 'mkswap', target: refText(p), state: p.state ?? 'planned', detail: 'label lightwhale-swap' });
   const data = plan.dataFilesystem;
   if (data?.create && data.profile) {
-    out.push({ step: 5, action: 'mkfs.btrfs', target: data.members.map((m) => m.path).join(' '), state: 'planned', detail: `-L ${data.label} -d ${data.profile.data} -m ${data.profile.metadata}` });
-    out.push({ step: 5, action: 'subvolumes', target: data.members[0]?.path ?? '', state: 'planned', detail: '@lightwhale-data @lightwhale-state @lightwhale-state-snapshots' });
+    out.push({ step: 5, action: 'mkfs.btrfs', target: data.members.map((m) => m.path).join(' '), state: data.state ?? 'planned', detail: `-L ${data.label} -d ${data.profile.data} -m ${data.profile.metadata}` });
+    out.push({ step: 5, action: 'subvolumes', target: data.members[0]?.path ?? '', state: data.subvolumesState ?? 'planned', detail: '@lightwhale-data @lightwhale-state @lightwhale-state-snapshots' });
   }
   for (const m of plan.mounts.filter((x) => x.step === 6)) {
     const action = m.kind === 'state-dir' ? 'mkdir' : m.kind === 'tmpfs' ? 'mount tmpfs' : `mount ${m.subvolume}`;
@@ -412,6 +421,6 @@ export function planActions(plan: Plan): ActionLine[] {
   for (const m of plan.mounts.filter((x) => x.step === 7)) {
     out.push({ step: 7, action: m.kind === 'bind' ? 'bind mount' : 'mount overlay', target: m.target, state: m.state, detail: m.kind === 'bind' ? `from ${m.source}` : m.options.join(',') });
   }
-  out.push({ step: 7, action: 'mkdir', target: plan.dockerDir, state: 'planned', detail: 'Docker data root' });
+  out.push({ step: 7, action: 'mkdir', target: plan.dockerDir, state: plan.dockerState ?? 'planned', detail: 'Docker data root' });
   return out;
 }
