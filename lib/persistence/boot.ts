@@ -40,9 +40,23 @@ export async function boot(options: BootOptions, apply: ApplyOptions): Promise<B
     }
   }
   let locks: DeviceLock[] = [];
+  const noSwapWords = cmdlineWantsNoSwap(readCmdline());
+  const noSwap = options.noSwap ? '--no-swap' : noSwapWords ? 'noswap on the kernel command line' : null;
   if (!options.dryRun) {
     const keys = facts.flatMap((f) => (f.status === 'fulfilled' ? [lockKey(f.value)] : []));
-    locks = await lockDevices(keys, options.lockWaitMs, 'boot');
+    try {
+      locks = await lockDevices(keys, options.lockWaitMs, 'boot');
+    } catch (err) {
+      if (!(err instanceof LwdiskError) || err.code !== 'ELWD_LOCKED') throw err;
+      // Another lwdisk holds the disks for too long: touch none of them, but bring the system up
+      // volatile (tmpfs and the overlays), and say so.
+      apply.warn(`${err.what} : ${err.why}; leaving every disk alone and running VOLATILE`);
+      const plan = buildPlan({ devices: [], unreadable: [], mounts: readHostFacts().mounts, root: options.root, dryRun: false, noSwap });
+      const result = await applyPlan(plan, apply);
+      result.ok = false;
+      result.errors.unshift(`${err.what} : ${err.why}`);
+      return { plan, result };
+    }
   }
   try {
     const host = readHostFacts();
@@ -55,14 +69,13 @@ export async function boot(options: BootOptions, apply: ApplyOptions): Promise<B
         scan = await scanPaths(options.devices, { deep: true, host: readHostFacts() });
       }
     }
-    const noSwapWords = cmdlineWantsNoSwap(readCmdline());
     const plan = buildPlan({
       devices: scan.results.map((r) => r.model),
       unreadable: scan.errors.map((e) => ({ path: e.path, error: e.error })),
       mounts: host.mounts,
       root: options.root,
       dryRun: options.dryRun,
-      noSwap: options.noSwap ? '--no-swap' : noSwapWords ? 'noswap on the kernel command line' : null,
+      noSwap,
     });
     if (options.dryRun) return { plan, result: null };
     const result = await applyPlan(plan, apply);

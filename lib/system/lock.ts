@@ -1,8 +1,8 @@
 // Advisory locks between lwdisk processes, one per device, so two `mark`s or two `boot`s on the
 // same disk never both write. Node has no flock(2), so a lock is a directory created atomically
-// with mkdir under /run/lwdisk/locks (LWDISK_LOCK_DIR overrides), holding the owner's pid. A lock
-// whose owner is gone is taken over.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// with mkdir under /run/lwdisk/locks (LWDISK_LOCK_DIR overrides), holding the owner's pid and
+// start time. A lock whose owner is gone (or whose pid now names another process) is taken over.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LwdiskError } from '../errors.js';
 
@@ -14,30 +14,52 @@ export interface DeviceLock {
   release(): void;
 }
 
-const alive = (pid: number): boolean => {
+/** Start time of a process (field 22 of /proc/PID/stat), so a reused pid is not mistaken for the owner. */
+function startTime(pid: number | 'self'): string | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
   }
-};
+}
+
+const SELF = `${process.pid} ${startTime('self') ?? ''}`.trim();
+
+/** Whether the process recorded as `owner` ("pid starttime") still runs. */
+function ownerAlive(owner: string): boolean {
+  const [pidText, start] = owner.trim().split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const now = startTime(pid);
+  if (now === null) {
+    try {
+      process.kill(pid, 0);
+      return true; // no /proc: trust the pid
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+  return start === undefined || start === now;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const TOMBSTONE_KEEP_MS = 60_000;
 
 function tryLock(dir: string): boolean {
   try {
     mkdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    let owner = NaN;
+    let owner: string | null = null;
     try {
-      owner = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      owner = readFileSync(join(dir, 'owner'), 'utf8');
     } catch {
       // Being created right now, or left half-made by a killed process: judge by age below.
     }
-    if (Number.isInteger(owner) && owner > 0 && alive(owner)) return false;
-    if (!Number.isInteger(owner) || owner <= 0) {
+    if (owner !== null && ownerAlive(owner)) return false;
+    if (owner === null) {
       let age = 0;
       try {
         age = Date.now() - statSync(dir).mtimeMs;
@@ -46,11 +68,31 @@ function tryLock(dir: string): boolean {
       }
       if (age < 2000) return false;
     }
-    rmSync(dir, { recursive: true, force: true });
+    // Take over atomically: rename the dead owner's lock to a tombstone named after that owner.
+    // A second process that saw the same dead owner fails on the existing tombstone instead of
+    // removing the lock taken over here. Tombstones are swept after a minute.
+    const tombstone = `${dir}.dead-${(owner ?? 'unknown').trim().replace(/\W+/g, '-')}`;
+    try {
+      renameSync(dir, tombstone);
+    } catch {
+      return false;
+    }
     return tryLock(dir);
   }
-  writeFileSync(join(dir, 'pid'), String(process.pid));
+  writeFileSync(join(dir, 'owner'), SELF);
   return true;
+}
+
+function sweepTombstones(): void {
+  for (const name of readdirSync(LOCK_DIR)) {
+    if (!name.includes('.dead-')) continue;
+    try {
+      const path = join(LOCK_DIR, name);
+      if (Date.now() - statSync(path).mtimeMs > TOMBSTONE_KEEP_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // someone else swept it
+    }
+  }
 }
 
 /**
@@ -59,6 +101,7 @@ function tryLock(dir: string): boolean {
  */
 export async function lockDevices(keys: string[], waitMs: number, what: string): Promise<DeviceLock[]> {
   mkdirSync(LOCK_DIR, { recursive: true });
+  sweepTombstones();
   const held: DeviceLock[] = [];
   const deadline = Date.now() + waitMs;
   try {
@@ -69,7 +112,7 @@ export async function lockDevices(keys: string[], waitMs: number, what: string):
         if (Date.now() >= deadline) {
           let owner = '?';
           try {
-            owner = readFileSync(join(dir, 'pid'), 'utf8');
+            owner = readFileSync(join(dir, 'owner'), 'utf8').split(' ')[0] ?? '?';
           } catch {
             // unknown
           }
