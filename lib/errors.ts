@@ -65,14 +65,23 @@ export class LwdiskError extends Error {
 export const usageError = (what: string, why: string): LwdiskError => new LwdiskError('ELWD_USAGE', what, why);
 export const refused = (code: ErrorCode, what: string, why: string): LwdiskError => new LwdiskError(code, what, why);
 
+/**
+ * A typed error, recognised by shape rather than class: the bundle loads each command as its own
+ * chunk, so an error thrown there is an instance of that chunk's copy of the class.
+ */
+export function isLwdiskError(err: unknown): err is LwdiskError {
+  const e = err as Partial<LwdiskError> | null;
+  return err instanceof Error && typeof e?.code === 'string' && e.code in EXIT_BY_CODE && typeof e.what === 'string' && typeof e.why === 'string';
+}
+
 /** Exit status for any thrown value: typed errors keep theirs, anything else is a failure. */
 export function exitCodeOf(err: unknown): ExitCode {
-  return err instanceof LwdiskError ? err.exitCode : 1;
+  return isLwdiskError(err) ? EXIT_BY_CODE[err.code] : 1;
 }
 
 /** A one-line `<what> : <why>` for any thrown value, never a stack trace. */
 export function describeError(err: unknown): string {
-  if (err instanceof LwdiskError) return `${err.what} : ${err.why}`;
+  if (isLwdiskError(err)) return `${err.what} : ${err.why}`;
   if (err instanceof Error) {
     const sys = err as NodeJS.ErrnoException;
     if (sys.code && sys.path) return `${sys.path} : ${sys.code} ${sys.syscall ?? ''}`.trim();

@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { guidFromRandom } from './format/guid.js';
 
 // node:crypto is loaded only for seeded streams; plain randomness uses the global Web Crypto.
-const requireLazy = createRequire(import.meta.url);
+// (Resolved from '/': only a built-in is required, and the bundle's chunks have no file URL.)
+const requireLazy = createRequire('/');
 
 export type RandomSource = (n: number) => Buffer;
 
