@@ -6,7 +6,7 @@
 // when the primary is unusable or the caller asks (inspect); the tail (md 0.90/1.0) only in deep
 // mode and only for areas that look blank. Nothing reads the same bytes twice.
 import { type BlockDevice, readClamped } from './device/block-device.js';
-import { BTRFS_SUPER_INFO_OFFSET, BTRFS_SUPER_INFO_SIZE, type BtrfsInfo, parseBtrfsSuper } from './format/btrfs.js';
+import { BTRFS_SUPER_INFO_OFFSET, BTRFS_SUPER_INFO_SIZE, BTRFS_SUPER_MIRROR_OFFSETS, type BtrfsInfo, parseBtrfsSuper } from './format/btrfs.js';
 import {
   checkEntries,
   checkGptHeader,
@@ -124,16 +124,30 @@ export function probeContent(head: Buffer, size: number, tail: Buffer = Buffer.a
 
 const looksBlank = (c: ContentProbe): boolean => c.filesystem === null;
 
+/**
+ * The deep look at an area whose head is blank (before anything writes to it): md 0.90/1.0
+ * superblocks at its end, and a btrfs whose primary superblock is gone but whose copy at 64 MiB
+ * remains (recoverable with `btrfs rescue super-recover`: never format over it).
+ */
+async function deepLook(dev: BlockDevice, start: number, avail: number, head: Buffer, content: ContentProbe): Promise<ContentProbe> {
+  if (!looksBlank(content) || avail <= HEAD_SPAN) return content;
+  const t = tailRegion(avail);
+  const tail = await readClamped(dev, start + t.offset, t.length);
+  const deep = probeContent(head, avail, tail, t.offset);
+  if (!looksBlank(deep)) return deep;
+  const copyAt = BTRFS_SUPER_MIRROR_OFFSETS[1];
+  if (avail < copyAt + BTRFS_SUPER_INFO_SIZE) return deep;
+  const copy = parseBtrfsSuper(await readClamped(dev, start + copyAt, BTRFS_SUPER_INFO_SIZE));
+  if (!copy) return deep;
+  const filesystem: FilesystemModel = { type: 'btrfs-superblock-copy', label: copy.label || null, uuid: copy.uuid, usage: 'filesystem', magicOffset: copyAt + 0x40 };
+  return { ...deep, filesystem, problems: [...deep.problems, `btrfs primary superblock missing; a copy at 64 MiB remains (${copy.uuid}${copy.label ? ` "${copy.label}"` : ''}): recoverable with btrfs rescue super-recover, left alone`] };
+}
+
 async function probeArea(dev: BlockDevice, start: number, size: number, deep: boolean): Promise<ContentProbe> {
   const avail = Math.max(0, Math.min(size, dev.size - start));
   const head = await readClamped(dev, start, Math.min(HEAD_SPAN, avail));
-  let content = probeContent(head, avail);
-  if (deep && looksBlank(content) && avail > HEAD_SPAN) {
-    const t = tailRegion(avail);
-    const tail = await readClamped(dev, start + t.offset, t.length);
-    content = probeContent(head, avail, tail, t.offset);
-  }
-  return content;
+  const content = probeContent(head, avail);
+  return deep ? deepLook(dev, start, avail, head, content) : content;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,10 +369,8 @@ export async function probeDevice(dev: BlockDevice, ctx: ProbeContext = {}): Pro
   if (table) {
     const covered = (off: number | undefined): boolean => off !== undefined && partitionAreas.some((p) => off >= p.start && off < p.start + p.size);
     if (content.filesystem && covered(content.filesystem.magicOffset)) content = { ...content, filesystem: null, others: [], problems: [] };
-  } else if (ctx.deep && looksBlank(content) && dev.size > HEAD_SPAN) {
-    const t = tailRegion(dev.size);
-    const tail = await readClamped(dev, t.offset, t.length);
-    content = probeContent(head, dev.size, tail, t.offset);
+  } else if (ctx.deep) {
+    content = await deepLook(dev, 0, dev.size, head, content);
   }
   if (table && content.filesystem) problems.push(`${content.filesystem.type} signature outside the partitions`);
   problems.push(...content.problems);
