@@ -118,7 +118,7 @@ t.test('image files (no root needed)', async (t) => {
     const st = statSync(img, { bigint: true });
     const lock = join(lockDir, `file-${st.dev}-${st.ino}`);
     mkdirSync(lock, { recursive: true });
-    writeFileSync(join(lock, 'pid'), String(process.pid)); // we are alive: the lock is held
+    writeFileSync(join(lock, 'owner'), String(process.pid)); // we are alive: the lock is held
     await unchanged(t, [img], () => {
       expectRefusal(t, ['mark', '--yes', img], 3, new RegExp(`another lwdisk \\(pid ${process.pid}\\)`), [img], { LWDISK_LOCK_DIR: lockDir, LWDISK_LOCK_WAIT_MS: '300' }, /waiting for another lwdisk/);
     });
