@@ -123,11 +123,18 @@ function main() {
       spawnSync('partx', ['-u', l]);
       loopPaths.push(l);
     }
-    const nodes = loopPaths.flatMap((l) => [l, `${l}p1`, `${l}p2`]);
+    const nodesOf = (ls) => ls.flatMap((l) => [l, `${l}p1`, `${l}p2`]);
+    const few = loopPaths.slice(0, 16);
+    const loopScan16 = measure(process.execPath, [LWDISK, 'scan', '--json', ...few]);
+    const loopBlkid16 = measure('blkid', ['-p', ...nodesOf(few)], { allowFail: true });
     loopScan = measure(process.execPath, [LWDISK, 'scan', '--json', ...loopPaths]);
-    loopBlkid = measure('blkid', ['-p', ...nodes], { allowFail: true });
+    loopBlkid = measure('blkid', ['-p', ...nodesOf(loopPaths)], { allowFail: true });
+    row(`\`lwdisk scan --json\` 16 loop disks (+ their partitions)`, loopScan16, `${(loopScan16 / node0).toFixed(2)}× node`);
+    row(`\`blkid -p\` 16 loop disks + 32 partitions`, loopBlkid16);
     row(`\`lwdisk scan --json\` ${n} loop disks (+ their partitions)`, loopScan, `${(loopScan / node0).toFixed(2)}× node`);
-    row(`\`blkid -p\` ${n} loop disks + ${2 * n} partitions`, loopBlkid, `lwdisk is ${(loopBlkid / loopScan).toFixed(2)}× faster`);
+    row(`\`blkid -p\` ${n} loop disks + ${2 * n} partitions`, loopBlkid, `lwdisk takes ${((loopScan / loopBlkid) * 100).toFixed(0)}% of blkid's time`);
+    row('marginal cost per loop disk (disk + 2 partitions), lwdisk', (loopScan - loopScan16) / 48, 'ms per disk: (T(64) − T(16)) / 48');
+    row('marginal cost per loop disk (disk + 2 partitions), blkid -p', (loopBlkid - loopBlkid16) / 48, 'ms per disk: 3 nodes probed');
   }
 
   // Read syscalls per disk, from strace (marginal between 64 and 16 images).

@@ -1,7 +1,7 @@
 // Facts the kernel publishes about block devices in /sys (read-only; no ioctl needed).
 // Kernel Documentation/ABI/stable/sysfs-block: size is in 512-byte units whatever the logical
 // block size; queue/ exists on whole disks only.
-import { readdirSync, readFileSync, realpathSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const SYS_BLOCK = process.env.LWDISK_SYSFS_ROOT ?? '/sys';
@@ -20,11 +20,23 @@ export function splitDev(rdev: bigint): MajorMinor {
 
 export const devText = (d: MajorMinor): string => `${d.major}:${d.minor}`;
 
+const SMALL = Buffer.allocUnsafe(4096);
+
+/** A small sysfs attribute in one read(2) (readFileSync reads again to see the end of the file). */
 function readText(path: string): string | null {
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8').trim();
+    fd = openSync(path, 'r');
   } catch {
     return null;
+  }
+  try {
+    const n = readSync(fd, SMALL, 0, SMALL.length, 0);
+    return SMALL.toString('utf8', 0, n).trim();
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -56,8 +68,6 @@ export interface SysBlock {
   model: string | null;
   serial: string | null;
   holders: string[];
-  /** PARTNAME from uevent when the kernel parsed the table itself (not after BLKPG adds). */
-  partName: string | null;
 }
 
 /** sysfs facts for a block device by major:minor, or null when the kernel does not know it. */
@@ -73,7 +83,7 @@ export function sysBlockByDev(dev: MajorMinor): SysBlock | null {
 }
 
 /** sysfs facts for a block device by kernel name (/sys/class/block/NAME). */
-export function sysBlockByName(name: string): SysBlock | null {
+export function sysBlockByName(name: string, full = true): SysBlock | null {
   let sysPath: string;
   try {
     sysPath = realpathSync(join(SYS_BLOCK, 'class', 'block', name));
@@ -83,19 +93,18 @@ export function sysBlockByName(name: string): SysBlock | null {
   const devRaw = readText(join(sysPath, 'dev'));
   const m = devRaw ? /^(\d+):(\d+)$/.exec(devRaw) : null;
   if (!m) return null;
-  return sysBlockAt(sysPath, { major: Number(m[1]), minor: Number(m[2]) });
+  return sysBlockAt(sysPath, { major: Number(m[1]), minor: Number(m[2]) }, full);
 }
 
-function sysBlockAt(sysPath: string, dev: MajorMinor): SysBlock {
+/** `full` = false skips the whole disk's attributes (sector size, diskseq, model, …) for partitions listed under their disk. */
+function sysBlockAt(sysPath: string, dev: MajorMinor, full = true): SysBlock {
   const name = basename(sysPath);
   const partRaw = readText(join(sysPath, 'partition'));
   const isPartition = partRaw !== null;
   // Node's path helpers normalise `..` lexically, so resolve the parent from the real path.
   const diskPath = isPartition ? dirname(sysPath) : sysPath;
-  const uevent = readText(join(sysPath, 'uevent')) ?? '';
-  const partName = /^PARTNAME=(.*)$/m.exec(uevent)?.[1] ?? null;
   const sectors = Number(readText(join(sysPath, 'size')) ?? '0');
-  const startRaw = readText(join(sysPath, 'start'));
+  const startRaw = isPartition ? readText(join(sysPath, 'start')) : null;
   return {
     name,
     dev,
@@ -104,15 +113,14 @@ function sysBlockAt(sysPath: string, dev: MajorMinor): SysBlock {
     partitionNumber: isPartition ? Number(partRaw) : null,
     start: isPartition && startRaw !== null ? Number(startRaw) * 512 : null,
     size: Number.isSafeInteger(sectors * 512) ? sectors * 512 : 0,
-    logicalBlockSize: Number(readText(join(diskPath, 'queue', 'logical_block_size')) ?? '512') || 512,
+    logicalBlockSize: full ? Number(readText(join(diskPath, 'queue', 'logical_block_size')) ?? '512') || 512 : 0,
     diskName: basename(diskPath),
-    diskseq: readText(join(diskPath, 'diskseq')),
+    diskseq: full ? readText(join(diskPath, 'diskseq')) : null,
     readOnly: readText(join(sysPath, 'ro')) === '1',
-    removable: readText(join(diskPath, 'removable')) === '1',
-    model: readText(join(diskPath, 'device', 'model')),
-    serial: readText(join(diskPath, 'device', 'serial')) ?? readText(join(diskPath, 'serial')),
+    removable: full ? readText(join(diskPath, 'removable')) === '1' : false,
+    model: full ? readText(join(diskPath, 'device', 'model')) : null,
+    serial: full ? (readText(join(diskPath, 'device', 'serial')) ?? readText(join(diskPath, 'serial'))) : null,
     holders: listDir(join(sysPath, 'holders')),
-    partName,
   };
 }
 
@@ -123,7 +131,7 @@ export function kernelPartitions(diskName: string): SysBlock[] {
   for (const entry of listDir(diskPath)) {
     if (!entry.startsWith(diskName)) continue;
     if (!existsSync(join(diskPath, entry, 'partition'))) continue;
-    const sb = sysBlockByName(entry);
+    const sb = sysBlockByName(entry, false);
     if (sb) out.push(sb);
   }
   return out.sort((a, b) => (a.partitionNumber ?? 0) - (b.partitionNumber ?? 0));
