@@ -1,11 +1,10 @@
 // lwdisk boot: the persistence step (replaces /etc/init.d/S11persistence). Never asks: the magic
 // header is the owner's consent. --dry-run prints the plan and writes nothing.
-import { realpathSync } from 'node:fs';
 import { defaultDevicePaths } from '../../lib/discover.js';
-import { LwdiskError } from '../../lib/errors.js';
 import { boot } from '../../lib/persistence/boot.js';
 import { type Plan, planActions } from '../../lib/persistence/plan.js';
 import { formatTable, log, printJson, warn } from '../output.js';
+import { resolveRootOption } from '../options.js';
 
 export interface BootArgs {
   devices: string[];
@@ -27,17 +26,9 @@ function renderPlan(plan: Plan): string {
   return lines.join('\n') + '\n';
 }
 
-function resolveRoot(root: string | undefined): string {
-  if (root === undefined || root === '/' || root === '') return '';
-  try {
-    return realpathSync(root);
-  } catch {
-    throw new LwdiskError('ELWD_USAGE', '--root', `${root} does not exist`);
-  }
-}
 
 export async function run(args: BootArgs): Promise<number> {
-  const root = resolveRoot(args.root);
+  const root = resolveRootOption(args.root);
   const devices = [...new Set(args.devices.length ? args.devices : defaultDevicePaths())];
   const { plan, result } = await boot(
     { devices, root, dryRun: args.dryRun, noSwap: args.noSwap, lockWaitMs: BOOT_LOCK_WAIT_MS },

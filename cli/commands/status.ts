@@ -1,26 +1,16 @@
 // lwdisk status: persistent, degraded or volatile; the filesystem, its members, the mounts.
-import { realpathSync } from 'node:fs';
-import { LwdiskError } from '../../lib/errors.js';
 import { readStatus } from '../../lib/status.js';
 import { formatTable, humanSize, printJson } from '../output.js';
+import { resolveRootOption } from '../options.js';
 
 export interface StatusArgs {
   root: string | undefined;
   json: boolean;
 }
 
-/** As boot's --root: canonical, '' for the real root; a missing DIR is a usage error (exit 2). */
-function resolveRoot(root: string | undefined): string {
-  if (root === undefined || root === '/' || root === '') return '';
-  try {
-    return realpathSync(root);
-  } catch {
-    throw new LwdiskError('ELWD_USAGE', '--root', `${root} does not exist`);
-  }
-}
 
 export async function run(args: StatusArgs): Promise<number> {
-  const root = resolveRoot(args.root);
+  const root = resolveRootOption(args.root);
   const s = await readStatus(root);
   if (args.json) {
     printJson(s);

@@ -5,6 +5,7 @@
 import t from 'tap';
 import { type BlockDevice } from '../../lib/device/block-device.js';
 import { FileDevice } from '../../lib/device/file.js';
+import { ForwardingDevice } from '../../lib/device/recording.js';
 import { probeDevice } from '../../lib/probe.js';
 import { fixtureNames, unpackFixture, DAMAGED } from '../helpers/fixtures.js';
 import { scratchDir } from '../helpers/system.js';
@@ -26,34 +27,21 @@ class Gate {
   }
 }
 
-class GatedDevice implements BlockDevice {
-  readonly path: string;
-  readonly kind;
-  readonly size: number;
-  readonly sectorSize: number;
-  readonly sectorSizeKnown: boolean;
-  readonly writable = false;
+class GatedDevice extends ForwardingDevice {
   reads = 0;
   constructor(
-    private readonly inner: BlockDevice,
+    inner: BlockDevice,
     private readonly gate: Gate,
   ) {
-    this.path = inner.path;
-    this.kind = inner.kind;
-    this.size = inner.size;
-    this.sectorSize = inner.sectorSize;
-    this.sectorSizeKnown = inner.sectorSizeKnown;
+    super(inner);
   }
-  async read(offset: number, length: number): Promise<Buffer> {
+  override async read(offset: number, length: number): Promise<Buffer> {
     this.reads++;
     await this.gate.wait();
     return this.inner.read(offset, length);
   }
-  async write(): Promise<void> {
+  override async write(): Promise<void> {
     throw new Error('read-only');
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
