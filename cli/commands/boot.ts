@@ -2,7 +2,8 @@
 // header is the owner's consent. --dry-run prints the plan and writes nothing.
 import { defaultDevicePaths } from '../../lib/discover.js';
 import { boot } from '../../lib/persistence/boot.js';
-import { type Plan, planActions } from '../../lib/persistence/plan.js';
+import { planActions } from '../../lib/persistence/actions.js';
+import { type Plan } from '../../lib/persistence/plan.js';
 import { formatTable, log, printJson, warn } from '../output.js';
 import { resolveRootOption } from '../options.js';
 
