@@ -12,7 +12,7 @@ import { probeDevice } from '../probe.js';
 import { defaultRandom, randomGuid } from '../random.js';
 import { pageSize } from '../system/proc.js';
 import { btrfsSubvolumeCreate, mkfsBtrfs, mount, rereadPartitions, swapon, umount } from '../system/tools.js';
-import { type MountAction, type PartitionRef, type Plan, profileFor, refText, rooted } from './plan.js';
+import { type Member, type MountAction, type PartitionRef, type Plan, profileFor, refText, rooted } from './plan.js';
 
 export interface ApplyOptions {
   log: (line: string) => void;
@@ -113,22 +113,46 @@ async function mountTmpfs(plan: Plan): Promise<void> {
   mkdirp(rooted(plan.root, STATE_DIR));
 }
 
+/** One run of apply: the plan it updates, where it logs, the errors it collects. */
+interface Run {
+  plan: Plan;
+  options: ApplyOptions;
+  errors: string[];
+  fail: (what: string, err: unknown) => void;
+}
+
 export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
   const errors: string[] = [];
-  const fail = (what: string, err: unknown): void => {
-    const line = describeError(err);
-    errors.push(`${what}: ${line}`);
-    options.warn(`FAILED ${what}: ${line}`);
+  const run: Run = {
+    plan,
+    options,
+    errors,
+    fail: (what, err) => {
+      const line = describeError(err);
+      errors.push(`${what}: ${line}`);
+      options.warn(`FAILED ${what}: ${line}`);
+    },
   };
   for (const w of plan.warnings) options.warn(w);
   // Every skip is said on stderr too (no silent surprises), unless a warning already names it.
   for (const s of plan.skipped) if (!plan.warnings.some((w) => w.includes(s.path))) options.log(`lwdisk: ${s.path} : ${s.reason}`);
   options.log(`lwdisk: ${plan.steps[0]}`);
   options.log(`lwdisk: ${plan.steps[1]}`);
-
-  // Step 3.
+  await applyClaims(run);
+  options.log(`lwdisk: ${plan.steps[3]}`);
+  const members = await applyNewFilesystem(run);
+  const mode = await applyDataMounts(run, members);
+  await applySwap(run);
+  await applyOverlays(run);
   const data = plan.dataFilesystem;
-  let dataOk = data !== null;
+  if (mode === 'degraded') options.warn(`DEGRADED: the data filesystem is mounted with ${data?.missingDevices} device(s) missing; replace the disk (btrfs replace) soon`);
+  if (errors.length) options.warn(`lwdisk boot finished with ${errors.length} error(s); the system runs ${mode === 'volatile' ? 'VOLATILE (changes are lost at reboot)' : mode}`);
+  return { ok: errors.length === 0, mode, errors, dataUuid: data?.uuid ?? null };
+}
+
+/** Step 3 on every magic disk; the partitions of a disk that could not be claimed are dropped. */
+async function applyClaims(run: Run): Promise<void> {
+  const { plan, options } = run;
   const claimedOk = new Set<string>();
   for (const c of plan.claims) {
     try {
@@ -137,65 +161,80 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       c.state = 'done';
     } catch (err) {
       c.state = 'failed';
-      fail(`step 3 on ${c.disk}`, err);
+      run.fail(`step 3 on ${c.disk}`, err);
     }
   }
   if (!plan.claims.length) options.log(`lwdisk: ${plan.steps[2]}`);
-  // Partitions of a disk that could not be claimed are not formatted.
   const usable = (p: PartitionRef): boolean => !plan.claims.some((c) => c.disk === p.disk) || claimedOk.has(p.disk);
   for (const p of plan.formatSwap) if (!usable(p)) p.state = 'skipped';
   plan.formatSwap = plan.formatSwap.filter(usable);
-  const dataParts = plan.formatData.filter(usable);
-  options.log(`lwdisk: ${plan.steps[3]}`);
+  plan.formatData = plan.formatData.filter(usable);
+}
 
-  // Step 5.
-  let members: Array<{ path: string; devid: number | null }> = data && !data.create ? data.members : [];
-  if (data?.create) {
-    try {
-      if (!dataParts.length) throw new LwdiskError('ELWD_NOT_FOUND', 'step 5', 'no data partition left to format');
-      for (const ref of plan.formatSwap) {
-        try {
-          await formatSwap(ref);
-          ref.state = 'done';
-        } catch (err) {
-          ref.state = 'failed';
-          fail(`swap header on ${refText(ref)}`, err);
-        }
-      }
-      const paths = dataParts.map(pathOf);
-      for (const p of paths) {
-        const t = await examine(p);
-        refuseInUse(t);
-        if (holdsData(t.model)) throw new LwdiskError('ELWD_NOT_EMPTY', p, 'no longer blank; not formatting');
-      }
-      const profile = dataParts.length === data.members.length && data.profile ? data.profile : profileFor(dataParts.length);
-      await mkfsBtrfs(paths, DATA_LABEL, profile.data, profile.metadata);
-      data.state = 'done';
-      const m = await readMember(paths[0]!);
-      data.uuid = m.uuid;
-      data.profile = profile;
-      members = [];
-      for (const p of paths) members.push({ path: p, devid: (await readMember(p)).devid });
-      data.members = members;
-      data.numDevices = members.length;
-      options.log(`lwdisk: step 5: made btrfs ${DATA_LABEL} ${data.uuid} (data ${profile.data}, metadata ${profile.metadata}) on ${paths.join(', ')}`);
-      await ensureSubvolumes(plan, paths[0]!, paths.map((p) => `device=${p}`), options);
-      data.subvolumesState = 'done';
-    } catch (err) {
-      if (data.state === 'done') data.subvolumesState = 'failed';
-      else data.state = 'failed';
-      fail('step 5 (create the data filesystem)', err);
-      dataOk = false;
-    }
-  } else {
+/**
+ * Step 5: swap headers, mkfs.btrfs over the data partitions (checked blank once more), the three
+ * subvolumes. Returns the data filesystem's members, or null when there is none to mount.
+ */
+async function applyNewFilesystem(run: Run): Promise<Member[] | null> {
+  const { plan, options } = run;
+  const data = plan.dataFilesystem;
+  if (!data) {
     options.log(`lwdisk: ${plan.steps[4]}`);
+    return null;
   }
+  if (!data.create) {
+    options.log(`lwdisk: ${plan.steps[4]}`);
+    return data.members;
+  }
+  try {
+    if (!plan.formatData.length) throw new LwdiskError('ELWD_NOT_FOUND', 'step 5', 'no data partition left to format');
+    for (const ref of plan.formatSwap) {
+      try {
+        await formatSwap(ref);
+        ref.state = 'done';
+      } catch (err) {
+        ref.state = 'failed';
+        run.fail(`swap header on ${refText(ref)}`, err);
+      }
+    }
+    const paths = plan.formatData.map(pathOf);
+    for (const p of paths) {
+      const t = await examine(p);
+      refuseInUse(t);
+      if (holdsData(t.model)) throw new LwdiskError('ELWD_NOT_EMPTY', p, 'no longer blank; not formatting');
+    }
+    const profile = paths.length === data.members.length && data.profile ? data.profile : profileFor(paths.length);
+    await mkfsBtrfs(paths, DATA_LABEL, profile.data, profile.metadata);
+    data.state = 'done';
+    data.uuid = (await readMember(paths[0]!)).uuid;
+    data.profile = profile;
+    const members: Member[] = [];
+    for (const p of paths) members.push({ path: p, devid: (await readMember(p)).devid });
+    data.members = members;
+    data.numDevices = members.length;
+    options.log(`lwdisk: step 5: made btrfs ${DATA_LABEL} ${data.uuid} (data ${profile.data}, metadata ${profile.metadata}) on ${paths.join(', ')}`);
+    await ensureSubvolumes(plan, paths[0]!, paths.map((p) => `device=${p}`), options);
+    data.subvolumesState = 'done';
+    return members;
+  } catch (err) {
+    if (data.state === 'done') data.subvolumesState = 'failed';
+    else data.state = 'failed';
+    run.fail('step 5 (create the data filesystem)', err);
+    return null;
+  }
+}
 
-  // Step 6: data mounts (or tmpfs), then swap.
+/**
+ * Step 6, mounts: the three subvolumes with `device=` for every member (and `degraded` when some
+ * are missing); on any failure what was mounted here is undone and tmpfs is mounted instead.
+ * Returns what the system runs on.
+ */
+async function applyDataMounts(run: Run, members: Member[] | null): Promise<Plan['mode']> {
+  const { plan, options } = run;
+  const data = plan.dataFilesystem;
   const dataTarget = rooted(plan.root, DATA_MOUNT);
   const step6 = plan.mounts.filter((m) => m.step === 6);
-  let mode: Plan['mode'] = 'volatile';
-  if (dataOk && data) {
+  if (data && members) {
     const deviceOptions = members.map((m) => `device=${m.path}`);
     const extra = data.missingDevices > 0 ? ['degraded'] : [];
     const source = members[0]?.path ?? '';
@@ -220,51 +259,56 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         if (!created.length) throw first;
         await mountAll();
       }
-      mode = data.missingDevices > 0 ? 'degraded' : 'persistent';
       if (step6.every((m) => m.state === 'present')) options.log(`lwdisk: step 6: data filesystem already mounted on ${dataTarget}`);
       else options.log(`lwdisk: step 6: mounted ${data.uuid} (${members.map((m) => m.path).join(', ')}${extra.length ? ', DEGRADED' : ''}) on ${dataTarget} with its state and snapshot subvolumes`);
+      // A mount point that already held something else was not mounted over: not persistent.
+      if (step6.some((m) => m.state === 'skipped')) return 'volatile';
+      return data.missingDevices > 0 ? 'degraded' : 'persistent';
     } catch (err) {
-      fail('step 6 (mount the data filesystem)', err);
+      run.fail('step 6 (mount the data filesystem)', err);
       for (const m of mountedNow.reverse()) {
         await umount(m.target).catch(() => undefined);
         m.state = 'failed';
       }
-      dataOk = false;
-    }
-    if (mode !== 'volatile' && step6.some((m) => m.state === 'skipped')) mode = 'volatile';
-  }
-  if (!dataOk || !data) {
-    const present = step6.find((m) => m.kind === 'tmpfs' && m.state === 'present');
-    if (!present) {
-      try {
-        await mountTmpfs(plan);
-        for (const m of step6) if (m.kind === 'tmpfs' || m.kind === 'state-dir') m.state = 'done';
-        options.log(`lwdisk: step 6: mounted tmpfs on ${dataTarget}${data ? ' INSTEAD of the data filesystem (see errors above)' : ' (volatile: no data filesystem)'}`);
-      } catch (err) {
-        fail('step 6 (tmpfs fallback)', err);
-      }
-    } else {
-      options.log(`lwdisk: step 6: tmpfs already mounted on ${dataTarget}`);
     }
   }
-  if (!plan.swapDisabled) {
-    for (const s of plan.swap) {
-      if (s.state !== 'planned') continue;
-      const dev = typeof s.device === 'string' ? s.device : s.device.path;
-      if (!dev) continue;
-      try {
-        await swapon(dev);
-        s.state = 'done';
-      } catch (err) {
-        s.state = 'failed';
-        fail(`swapon ${dev}`, err);
-      }
-    }
-    const on = plan.swap.filter((s) => s.state === 'done').map((s) => (typeof s.device === 'string' ? s.device : (s.device.path ?? refText(s.device))));
-    if (on.length) options.log(`lwdisk: step 6: swap on ${on.join(', ')}`);
+  if (step6.some((m) => m.kind === 'tmpfs' && m.state === 'present')) {
+    options.log(`lwdisk: step 6: tmpfs already mounted on ${dataTarget}`);
+    return 'volatile';
   }
+  try {
+    await mountTmpfs(plan);
+    for (const m of step6) if (m.kind === 'tmpfs' || m.kind === 'state-dir') m.state = 'done';
+    options.log(`lwdisk: step 6: mounted tmpfs on ${dataTarget}${data ? ' INSTEAD of the data filesystem (see errors above)' : ' (volatile: no data filesystem)'}`);
+  } catch (err) {
+    run.fail('step 6 (tmpfs fallback)', err);
+  }
+  return 'volatile';
+}
 
-  // Step 7: overlays and the Docker data root.
+/** Step 6, swap: swapon every planned Lightwhale swap area (a failure is an error, not fatal). */
+async function applySwap(run: Run): Promise<void> {
+  const { plan, options } = run;
+  if (plan.swapDisabled) return;
+  for (const s of plan.swap) {
+    if (s.state !== 'planned') continue;
+    const dev = typeof s.device === 'string' ? s.device : s.device.path;
+    if (!dev) continue;
+    try {
+      await swapon(dev);
+      s.state = 'done';
+    } catch (err) {
+      s.state = 'failed';
+      run.fail(`swapon ${dev}`, err);
+    }
+  }
+  const on = plan.swap.filter((s) => s.state === 'done').map((s) => (typeof s.device === 'string' ? s.device : (s.device.path ?? refText(s.device))));
+  if (on.length) options.log(`lwdisk: step 6: swap on ${on.join(', ')}`);
+}
+
+/** Step 7: the lower binds, the overlays, and the Docker data root. */
+async function applyOverlays(run: Run): Promise<void> {
+  const { plan, options } = run;
   const stateDir = rooted(plan.root, STATE_DIR);
   let overlays = 0;
   for (const m of plan.mounts.filter((x) => x.step === 7)) {
@@ -284,7 +328,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       m.state = 'done';
     } catch (err) {
       m.state = 'failed';
-      fail(`step 7 (${m.kind} on ${m.target})`, err);
+      run.fail(`step 7 (${m.kind} on ${m.target})`, err);
     }
   }
   try {
@@ -292,11 +336,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     mkdirp(plan.dockerDir);
   } catch (err) {
     plan.dockerState = 'failed';
-    fail(`create ${plan.dockerDir}`, err);
+    run.fail(`create ${plan.dockerDir}`, err);
   }
   options.log(`lwdisk: step 7: ${overlays ? `mounted ${overlays} overlay${overlays > 1 ? 's' : ''}` : 'overlays already mounted'} (lower ${rooted(plan.root, OVERLAY_LOWER_ROOT)}, upper ${stateDir}/overlay/upper)`);
-  if (mode === 'degraded') options.warn(`DEGRADED: the data filesystem is mounted with ${data?.missingDevices} device(s) missing; replace the disk (btrfs replace) soon`);
-  if (errors.length) options.warn(`lwdisk boot finished with ${errors.length} error(s); the system runs ${mode === 'volatile' ? 'VOLATILE (changes are lost at reboot)' : mode}`);
-  return { ok: errors.length === 0, mode, errors, dataUuid: data?.uuid ?? null };
 }
-
