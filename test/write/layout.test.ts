@@ -38,7 +38,7 @@ t.test('default swap size: min(1 GiB, disk / 8), rounded down to 1 MiB', async (
 
 t.test('noswap on the kernel command line', async (t) => {
   const cases: Array<[string, boolean]> = [
-    ['console=ttyS0 root=/dev/vda quiet', false],
+    ['console=ttyS0 root=LABEL=rootfs quiet', false],
     ['quiet noswap', true],
     ['lightwhale.noswap', true],
     ['lightwhale.noswap=1 ro', true],
