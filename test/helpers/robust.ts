@@ -312,7 +312,11 @@ export function writeAt(image: string, offset: number, data: Uint8Array): void {
 export function makeDisk(dir: string, name: string, size: number, prepare?: (image: string) => void, sectorSize = 512): Disk {
   const image = sparseImage(join(dir, `${name}.img`), size);
   prepare?.(image);
-  const loop = attachClean(image, sectorSize);
+  return diskOnLoop(name, image, attachClean(image, sectorSize), () => rmSync(image, { force: true }));
+}
+
+/** A Disk for an image attached to `loop`: detach() turns off swap on it, makes btrfs forget it, detaches, then `after()`. */
+export function diskOnLoop(name: string, image: string, loop: { path: string; detach: () => void }, after: () => void = () => undefined): Disk {
   let attached = true;
   return {
     name,
@@ -324,7 +328,7 @@ export function makeDisk(dir: string, name: string, size: number, prepare?: (ima
       swapoffOn([loop.path]);
       btrfsForget([loop.path]);
       loop.detach();
-      rmSync(image, { force: true });
+      after();
     },
   };
 }

@@ -10,7 +10,7 @@ import t from 'tap';
 import { unpackFixture } from '../helpers/fixtures.js';
 import { partxUpdate, scratchDir, sh, sha256, sparseImage, systemTestGuard } from '../helpers/system.js';
 import { attachClean } from '../helpers/write.js';
-import { badStderrLines, btrfsForget, type Disk, detachAll, inNamespace, magicDisk, makeRoot, MiB, parseJson, ROBUST_TOOLS, swapoffOn } from '../helpers/robust.js';
+import { badStderrLines, type Disk, detachAll, diskOnLoop, inNamespace, magicDisk, makeRoot, MiB, parseJson, ROBUST_TOOLS, swapoffOn } from '../helpers/robust.js';
 
 const guard = systemTestGuard([...ROBUST_TOOLS, 'sgdisk', 'sfdisk']);
 
@@ -37,19 +37,7 @@ function attachImage(name: string, image: string, partitions: number): Disk {
     loop.detach();
     throw err;
   }
-  let attached = true;
-  return {
-    name,
-    image,
-    path: loop.path,
-    detach: () => {
-      if (!attached) return;
-      attached = false;
-      swapoffOn([loop.path]);
-      btrfsForget([loop.path]);
-      loop.detach();
-    },
-  };
+  return diskOnLoop(name, image, loop);
 }
 
 /** A small ext4 filesystem image of `size` bytes copied into `image` at `offset`. */
