@@ -206,10 +206,10 @@ async function applyNewFilesystem(run: Run): Promise<Member[] | null> {
     const profile = paths.length === data.members.length && data.profile ? data.profile : profileFor(paths.length);
     await mkfsBtrfs(paths, DATA_LABEL, profile.data, profile.metadata);
     data.state = 'done';
-    data.uuid = (await readMember(paths[0]!)).uuid;
+    const read = await Promise.all(paths.map(readMember));
+    data.uuid = read[0]!.uuid;
     data.profile = profile;
-    const members: Member[] = [];
-    for (const p of paths) members.push({ path: p, devid: (await readMember(p)).devid });
+    const members: Member[] = paths.map((path, i) => ({ path, devid: read[i]!.devid }));
     data.members = members;
     data.numDevices = members.length;
     options.log(`lwdisk: step 5: made btrfs ${DATA_LABEL} ${data.uuid} (data ${profile.data}, metadata ${profile.metadata}) on ${paths.join(', ')}`);

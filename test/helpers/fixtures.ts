@@ -1,13 +1,13 @@
 // Fixture images (fixtures/<name>.img.gz, made by fixtures/make-fixtures.sh) and their expected
 // `scan --json` output (fixtures/<name>.json). Images are decompressed as sparse files: the file is
 // first truncated to its full size, then only the 64 KiB blocks that hold a nonzero byte are written.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createReadStream, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { LWDISK } from './cli.js';
+import { LWDISK, lwdiskAsync, pool } from './cli.js';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
@@ -95,43 +95,12 @@ export function lwdiskIn(cwd: string, args: string[], timeout = 30_000): CliResu
 }
 
 /** The same, asynchronously; killed after `timeout` ms (then `code` is 128 and stderr says so). */
-export function lwdiskInAsync(cwd: string, args: string[], timeout = 30_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LWDISK, ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeout);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const stderr = Buffer.concat(err).toString('utf8') + (timedOut ? `\n(killed after ${timeout} ms)` : '');
-      resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString('utf8'), stderr });
-    });
-  });
+export async function lwdiskInAsync(cwd: string, args: string[], timeout = 30_000): Promise<CliResult> {
+  const r = await lwdiskAsync(args, { cwd, killMs: timeout });
+  return { code: r.timedOut ? 128 : r.code, stdout: r.stdout, stderr: r.stderr + (r.timedOut ? `\n(killed after ${timeout} ms)` : '') };
 }
 
-/** Run async jobs with at most `limit` at a time; results in input order. */
-export async function pool<T, R>(items: readonly T[], limit: number, job: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await job(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+export { pool };
 
 /** Fixtures that are damaged on purpose: `inspect --check` must exit 1 with this problem. */
 export const DAMAGED: Record<string, RegExp> = {
